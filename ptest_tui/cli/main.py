@@ -1,0 +1,91 @@
+"""Entry point of the ``ptest-tui`` command.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``, which adds its
+parser and sets ``handler`` (a function taking the parsed args and returning an exit code).
+Errors derived from PtestError print one line (message and hint) and exit with their code;
+``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from ptest_tui import __version__
+from ptest_tui.errors import ExitCode, PtestError
+
+COMMAND_MODULES = (
+    "ptest_tui.cli.env_cmd",
+    "ptest_tui.cli.config_cmd",
+    "ptest_tui.cli.init_cmd",
+    "ptest_tui.cli.image_cmd",
+    "ptest_tui.cli.doctor_cmd",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in our one-line format with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"ptest-tui: error: {message} (hint: see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(int(ExitCode.USAGE))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every subcommand registered."""
+    parser = _Parser(
+        prog="ptest-tui",
+        description="Isolated test environments, packages, objects and runs."
+        " With no command, opens the full-screen app.",
+    )
+    parser.add_argument("--version", action="version", version=f"ptest-tui {__version__}")
+    parser.add_argument(
+        "-w", "--workspace", metavar="DIR", help="workspace folder (default: search upward)"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a configuration value for this run (repeatable)",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            from ptest_tui.cli.app_cmd import run_app
+
+            return run_app(args)
+        return int(handler(args))
+    except PtestError as exc:
+        if args.debug:
+            raise
+        print(f"ptest-tui: error: {exc.one_line()}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("ptest-tui: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""The configuration schema: every section, key, type, default and check.
+
+Validation walks the merged raw data (plain dicts from TOML, environment variables and
+flags) and reports the first problem as a :class:`ConfigError` naming the source file, the
+key path and what was expected, with the nearest valid key for typos.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ptest_tui.errors import ConfigError, UsageError
+from ptest_tui.validation import parse_cpus, parse_memory, parse_pids, validate_name
+
+ISOLATION_CHOICES = ("auto", "basic", "virtualenv", "docker")
+NETWORK_CHOICES = ("none", "bridge")
+MOUNT_CHOICES = ("ro", "rw", "none")
+INSTALLER_CHOICES = ("uv", "pip")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One configuration key: its kind, default, allowed values and description."""
+
+    kind: str  # "str", "int", "float", "bool", "memory", "cpus", "pids", "list", "table", "name"
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+
+
+SECTIONS: dict[str, dict[str, Field]] = {
+    "workspace": {
+        "name": Field("str", "", "Display name of the workspace (default: the folder name)."),
+    },
+    "defaults": {
+        "isolation": Field(
+            "str",
+            "auto",
+            "Isolation level for new environments; auto picks from what the env needs.",
+            choices=(),  # engines come from plugins; checked by the session
+        ),
+        "python": Field("str", "", "Default interpreter: a version such as 3.11 or a path."),
+        "max_workers": Field(
+            "int", 0, "Parallel workers for bulk operations; 0 means from the CPU count.", minimum=0
+        ),
+        "installer": Field(
+            "str", "uv", "Package installer backend.", choices=INSTALLER_CHOICES
+        ),
+    },
+    "docker": {
+        "image": Field(
+            "str",
+            "ptest-tui/python:3.11",
+            "Image for docker environments; build it offline with `ptest-tui image build`.",
+        ),
+        "host": Field("str", "", "Docker host URL; empty means DOCKER_HOST or the local socket."),
+        "network": Field("str", "none", "Network mode for env containers.", NETWORK_CHOICES),
+        "workspace_mount": Field(
+            "str", "ro", "How the workspace is mounted in containers.", MOUNT_CHOICES
+        ),
+        "mount_path": Field("str", "/workspace", "Where the workspace appears in containers."),
+        "pids": Field("pids", 0, "Default process limit per container; 0 means no limit."),
+    },
+    "image": {
+        "suite": Field("str", "", "Debian suite for `image build`; empty picks one by Python."),
+        "mirror": Field("str", "", "Debian mirror for `image build`; empty uses the host's."),
+    },
+    "ui": {
+        "theme": Field("str", "ptest-dark", "Theme of the full-screen app."),
+    },
+}
+
+ENV_FIELDS: dict[str, Field] = {
+    "isolation": Field("str", "auto", "basic, virtualenv, docker or auto."),
+    "python": Field("str", "", "Interpreter version (3.11) or path."),
+    "image": Field("str", "", "Container image (selects docker)."),
+    "memory": Field("memory", None, "Memory limit such as 512m (selects docker)."),
+    "cpus": Field("cpus", None, "CPU limit such as 1.5 (selects docker)."),
+    "pids": Field("pids", None, "Process limit (docker)."),
+    "network": Field("str", "", "none or bridge (selects docker when set).", NETWORK_CHOICES),
+    "workspace_mount": Field("str", "", "ro, rw or none (docker).", MOUNT_CHOICES),
+    "packages": Field("list", [], "Requirements to install (selects virtualenv)."),
+    "env": Field("table", {}, "Extra environment variables for commands."),
+    "description": Field("str", "", "Free text shown in listings."),
+}
+
+
+def _suggest(key: str, known: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "valid keys: " + ", ".join(sorted(known))
+
+
+def check_value(field: Field, value: Any, where: str, path: str) -> Any:
+    """Check and normalise one value; raise ConfigError naming ``where`` and ``path``."""
+
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(
+            f"{where}: {path}: expected {expected}, got {value!r}",
+            f"fix {path} in {where}",
+        )
+
+    checkers: dict[str, Callable[[Any], Any]] = {
+        "memory": parse_memory,
+        "cpus": parse_cpus,
+        "pids": lambda v: 0 if v in (0, "0") else parse_pids(v),
+    }
+    if value is None and field.default is None:
+        return None
+    if field.kind in checkers:
+        try:
+            return checkers[field.kind](value)
+        except UsageError as exc:
+            raise ConfigError(f"{where}: {path}: {exc.message}", exc.hint) from None
+    if field.kind == "str":
+        if not isinstance(value, str):
+            raise fail("a string")
+        if field.choices and value and value not in field.choices:
+            raise fail("one of " + ", ".join(field.choices))
+        return value
+    if field.kind == "int":
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise fail("a whole number")
+        if field.minimum is not None and value < field.minimum:
+            raise fail(f"a number >= {field.minimum}")
+        return value
+    if field.kind == "bool":
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
+            return value.lower() in ("1", "true", "yes")
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if field.kind == "list":
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail("a list of strings")
+        return [v.strip() for v in value]
+    if field.kind == "table":
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in value.items()
+        ):
+            raise fail("a table of NAME = \"value\" pairs")
+        return {k: str(v) for k, v in value.items()}
+    raise AssertionError(f"unknown field kind {field.kind}")  # pragma: no cover
+
+
+def validate(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate merged raw config; return it with defaults filled in and values normalised."""
+    result: dict[str, Any] = {}
+    known_top = {**SECTIONS, "envs": None}
+    for key in raw:
+        if key not in known_top:
+            raise ConfigError(f"{where}: unknown section {key!r}", _suggest(key, known_top))
+    for section, fields in SECTIONS.items():
+        given = raw.get(section, {})
+        if not isinstance(given, dict):
+            raise ConfigError(f"{where}: {section}: expected a table, got {given!r}", "")
+        for key in given:
+            if key not in fields:
+                raise ConfigError(
+                    f"{where}: unknown key {section}.{key}", _suggest(key, fields)
+                )
+        result[section] = {
+            key: check_value(field, given[key], where, f"{section}.{key}")
+            if key in given
+            else field.default
+            for key, field in fields.items()
+        }
+    envs = raw.get("envs", {})
+    if not isinstance(envs, dict):
+        raise ConfigError(f"{where}: envs: expected a table of environments", "")
+    result["envs"] = {}
+    for name, table in envs.items():
+        try:
+            validate_name(name)
+        except UsageError as exc:
+            raise ConfigError(f"{where}: envs.{name}: {exc.message}", exc.hint) from None
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: envs.{name}: expected a table, got {table!r}", "")
+        for key in table:
+            if key not in ENV_FIELDS:
+                raise ConfigError(
+                    f"{where}: unknown key envs.{name}.{key}", _suggest(key, ENV_FIELDS)
+                )
+        result["envs"][name] = {
+            key: check_value(ENV_FIELDS[key], table[key], where, f"envs.{name}.{key}")
+            for key in table
+        }
+    return result

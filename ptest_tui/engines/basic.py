@@ -1,0 +1,97 @@
+"""The basic engine: a folder and subprocesses with a clean environment.
+
+Each env gets its own HOME, TMPDIR and ``bin/`` folder; commands see a controlled PATH and
+only a short list of inherited variables, so nothing from the caller's shell leaks in.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ptest_tui.cancel import CancelToken
+from ptest_tui.engines.base import (
+    EngineStatus,
+    ExecResult,
+    IsolationEngine,
+    OutputCallback,
+)
+from ptest_tui.engines.process import run_process
+from ptest_tui.engines.spec import EnvSpec
+
+if TYPE_CHECKING:
+    from ptest_tui.store import EnvRecord
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+INHERITED = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "USER", "LOGNAME")
+
+
+class BasicEngine(IsolationEngine):
+    """A folder plus subprocesses with their own HOME, TMPDIR and PATH."""
+
+    name = "basic"
+    description = "folder + subprocess with a clean environment"
+    capabilities = frozenset()
+
+    def folder(self, env_name: str) -> Path:
+        """The env's folder on this host."""
+        return self.context.env_dir(env_name)
+
+    def create(self, spec: EnvSpec, cancel: CancelToken) -> dict[str, Any]:
+        """Make the folder layout: home/, tmp/, bin/."""
+        folder = self.folder(spec.name)
+        for sub in ("home", "tmp", "bin"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {"folder": str(folder)}
+
+    def base_environment(self, record: EnvRecord) -> dict[str, str]:
+        """The variables every command in this env starts from."""
+        folder = self.folder(record.name)
+        env = {key: os.environ[key] for key in INHERITED if key in os.environ}
+        env.update(
+            HOME=str(folder / "home"),
+            TMPDIR=str(folder / "tmp"),
+            PATH=f"{folder / 'bin'}{os.pathsep}{SYSTEM_PATH}",
+            PTEST_ENV=record.name,
+            PTEST_WORKSPACE=str(self.context.root),
+        )
+        env.update(record.spec.get("env") or {})
+        return env
+
+    def exec(
+        self,
+        record: EnvRecord,
+        argv: Sequence[str],
+        *,
+        on_output: OutputCallback,
+        cancel: CancelToken,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run ``argv`` with the env's variables, in the workspace unless ``cwd`` is given."""
+        variables = self.base_environment(record)
+        variables.update(env or {})
+        return run_process(
+            argv,
+            cwd=Path(cwd) if cwd else self.context.root,
+            env=variables,
+            on_output=on_output,
+            cancel=cancel,
+            timeout=timeout,
+        )
+
+    def status(self, record: EnvRecord) -> EngineStatus:
+        """Healthy while the folder layout exists."""
+        folder = self.folder(record.name)
+        missing = [sub for sub in ("home", "tmp") if not (folder / sub).is_dir()]
+        if missing:
+            return EngineStatus(False, f"folder {folder} is missing {', '.join(missing)}")
+        return EngineStatus(True, f"folder {folder}")
+
+    def delete(self, record: EnvRecord) -> None:
+        """Remove the env's folder."""
+        shutil.rmtree(self.folder(record.name), ignore_errors=True)

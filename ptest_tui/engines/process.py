@@ -1,0 +1,119 @@
+"""Run a subprocess with streamed output, a timeout and prompt cancellation.
+
+Stopping escalates the way nox's popen does: SIGINT, then SIGTERM, then SIGKILL, each
+with a grace period, sent to the whole process group so children die too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from ptest_tui.cancel import CancelToken
+from ptest_tui.engines.base import ExecResult, OutputCallback
+from ptest_tui.errors import EngineError
+
+GRACE_SECONDS = (3.0, 3.0, 3.0)
+POLL_SECONDS = 0.05
+
+
+def _pump(stream: IO[bytes], name: str, on_output: OutputCallback) -> None:
+    for raw in iter(stream.readline, b""):
+        on_output(name, raw.decode("utf-8", "replace").rstrip("\r\n"))
+    stream.close()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Interrupt, then terminate, then kill the process group of ``proc``."""
+    for sig, grace in zip(
+        (signal.SIGINT, signal.SIGTERM, signal.SIGKILL), GRACE_SECONDS, strict=True
+    ):
+        _signal_group(proc, sig)
+        try:
+            proc.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_process(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    on_output: OutputCallback,
+    cancel: CancelToken,
+    timeout: float | None = None,
+) -> ExecResult:
+    """Run ``argv`` (a list, never a shell string) and stream its output line by line."""
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise EngineError(
+            f"command not found: {argv[0]}", "check the command name and the env's PATH"
+        ) from None
+    except PermissionError:
+        raise EngineError(f"command not executable: {argv[0]}", "check its permissions") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    pumps = [
+        threading.Thread(target=_pump, args=(proc.stdout, "stdout", on_output), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, "stderr", on_output), daemon=True),
+    ]
+    for pump in pumps:
+        pump.start()
+    cancelled = timed_out = False
+    while proc.poll() is None:
+        if cancel.wait(POLL_SECONDS):
+            cancelled = True
+        elif timeout is not None and time.monotonic() - start > timeout:
+            timed_out = True
+        if cancelled or timed_out:
+            stop_process(proc)
+            break
+    proc.wait()
+    for pump in pumps:
+        pump.join(timeout=5)
+    return ExecResult(
+        exit_code=proc.returncode,
+        seconds=time.monotonic() - start,
+        cancelled=cancelled,
+        timed_out=timed_out,
+    )
+
+
+def run_quiet(argv: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 120) -> str:
+    """Run a short helper command; return stdout or raise EngineError with its stderr."""
+    try:
+        done = subprocess.run(
+            list(argv), capture_output=True, text=True, env=env, timeout=timeout, check=False
+        )
+    except FileNotFoundError:
+        raise EngineError(f"command not found: {argv[0]}", "run `ptest-tui doctor`") from None
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"{argv[0]} did not finish in {timeout:g} s", "try again") from None
+    if done.returncode != 0:
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise EngineError(f"{Path(argv[0]).name} failed: {last[0]}", "run with --debug for details")
+    return done.stdout

@@ -1,0 +1,107 @@
+"""Frozen-dataclass events published by the engine core.
+
+Front ends subscribe to these; the engine never prints. Every event is JSON-serialisable
+through :meth:`Event.to_dict` (batch mode's NDJSON, stored run logs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of all events; ``at`` is a Unix timestamp."""
+
+    at: float = field(default_factory=time.time, kw_only=True)
+
+    @property
+    def kind(self) -> str:
+        """Stable event name used in NDJSON output, e.g. ``env_created``."""
+        name = type(self).__name__
+        return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as plain JSON-ready data, with its kind."""
+        return {"event": self.kind, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class EnvCreating(Event):
+    """An environment started being created."""
+
+    env: str
+    isolation: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class EnvCreated(Event):
+    """An environment is ready."""
+
+    env: str
+    isolation: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class EnvFailed(Event):
+    """Creating or changing an environment failed; it is marked broken."""
+
+    env: str
+    message: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class EnvDeleting(Event):
+    """An environment started being deleted."""
+
+    env: str
+
+
+@dataclass(frozen=True)
+class EnvDeleted(Event):
+    """An environment and everything it owned are gone."""
+
+    env: str
+
+
+@dataclass(frozen=True)
+class EnvStatusChanged(Event):
+    """An environment moved between states (creating, ready, busy, broken, deleting)."""
+
+    env: str
+    old: str
+    new: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OutputLine(Event):
+    """One line of output from a command running in an environment."""
+
+    env: str
+    stream: str  # "stdout" or "stderr"
+    line: str
+
+
+@dataclass(frozen=True)
+class ImageBuildStep(Event):
+    """Progress of ``image build``: a step name and a free-form detail."""
+
+    tag: str
+    step: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CleanupRemoved(Event):
+    """Cleanup removed a leftover resource (container, network, volume, folder, env)."""
+
+    resource: str
+    name: str
+    reason: str

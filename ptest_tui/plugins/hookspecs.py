@@ -1,0 +1,23 @@
+"""pluggy hook specifications: the extension points of ptest-tui.
+
+Built-in engines register through these same hooks, so a third-party engine is a peer of
+the built-ins, not a special case (as tox's ``tox_register_tox_env`` works).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ptest_tui.engines.base import IsolationEngine
+
+PROJECT = "ptest_tui"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def ptest_register_engines() -> list[type[IsolationEngine]]:  # type: ignore[empty-body]
+    """Return isolation engine classes to register (each with a unique ``name``)."""

@@ -1,0 +1,559 @@
+"""The Session: the Python API that the CLI, batch mode and the TUI all stand on.
+
+A Session owns the workspace's configuration, state store, engine registry and event bus.
+It is synchronous and thread-safe: the TUI calls it from worker threads, batch mode fans
+out with a bounded thread pool. Every method validates its input before changing anything.
+
+    from ptest_tui.session import Session
+
+    with Session.open() as session:
+        session.create_env("unit", python="3.11")
+        result = session.exec("unit", ["python", "-c", "print('hi')"])
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ptest_tui.cancel import CancelToken
+from ptest_tui.config.loader import load_config
+from ptest_tui.config.model import Config
+from ptest_tui.config.schema import ENV_FIELDS, check_value
+from ptest_tui.engines.base import EngineContext, EngineStatus, ExecResult, IsolationEngine
+from ptest_tui.engines.registry import EngineRegistry
+from ptest_tui.engines.selection import Selection, select_isolation
+from ptest_tui.engines.spec import EnvSpec
+from ptest_tui.errors import (
+    CancelledError,
+    ConfigError,
+    EngineUnavailableError,
+    EnvStateError,
+    PtestError,
+    UsageError,
+)
+from ptest_tui.events import (
+    CleanupRemoved,
+    EnvCreated,
+    EnvCreating,
+    EnvDeleted,
+    EnvDeleting,
+    EnvFailed,
+    EventBus,
+    OutputLine,
+)
+from ptest_tui.store import EnvRecord, Store
+from ptest_tui.validation import validate_name
+from ptest_tui.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+SPEC_KEYS = tuple(ENV_FIELDS)
+
+
+def owner_alive(pid: int | None, started: float | None) -> bool:
+    """Whether the process that owns a transient state still runs (pid reuse checked)."""
+    if pid is None:
+        return False
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        return started is None or abs(process.create_time() - started) < 1.0
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def _own_start_time() -> float:
+    import psutil
+
+    return float(psutil.Process(os.getpid()).create_time())
+
+
+@dataclass(frozen=True)
+class CreateOutcome:
+    """One result of :meth:`Session.create_envs`: a record or an error."""
+
+    name: str
+    record: EnvRecord | None
+    error: PtestError | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """True when the environment was created."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class EnvView:
+    """An environment for listings: the stored record, or a declared-only entry."""
+
+    name: str
+    status: str  # a store status, or "declared" for envs only in ptest.toml
+    isolation: str
+    reason: str
+    record: EnvRecord | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        base = self.record.to_dict() if self.record else {"name": self.name, "spec": {}}
+        return {**base, "status": self.status, "isolation": self.isolation, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class CleanupItem:
+    """One thing :meth:`Session.cleanup` removed (or would remove with ``dry_run``)."""
+
+    kind: str
+    name: str
+    env: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready data."""
+        return {"kind": self.kind, "name": self.name, "env": self.env, "reason": self.reason}
+
+
+class Session:
+    """Facade over one workspace: configuration, state, engines and events."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        overrides: Iterable[str] = (),
+        environ: Mapping[str, str] | None = None,
+        bus: EventBus | None = None,
+        load_plugins: bool = True,
+    ) -> None:
+        self.workspace = workspace
+        self.config: Config = load_config(workspace.root, environ, overrides)
+        self.bus = bus or EventBus()
+        self.session_id = uuid.uuid4().hex[:12]
+        self.store = Store(workspace.state_dir / "state.db")
+        self._own_pid = os.getpid()
+        self._own_start = _own_start_time()
+        context = EngineContext(
+            root=workspace.root,
+            state_dir=workspace.state_dir,
+            config=self.config,
+            workspace_id=workspace.id,
+            session_id=self.session_id,
+        )
+        self.engines = EngineRegistry(context)
+        from ptest_tui.plugins.manager import build_plugin_manager
+
+        self.plugins = build_plugin_manager(load_plugins)
+        self.engines.register_all(self.plugins.hook.ptest_register_engines())
+        self.recovered = self.store.recover_stale(owner_alive)
+        for name in self.recovered:
+            log.warning("environment %s was left half-done by a killed process", name)
+
+    @classmethod
+    def open(
+        cls,
+        start: Path | None = None,
+        *,
+        workspace: Path | None = None,
+        overrides: Iterable[str] = (),
+        environ: Mapping[str, str] | None = None,
+        bus: EventBus | None = None,
+    ) -> Session:
+        """Open the workspace at ``workspace``, or the nearest one at or above ``start``."""
+        return cls(
+            Workspace.locate(start, workspace), overrides=overrides, environ=environ, bus=bus
+        )
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- specs and selection ------------------------------------------------------------
+
+    def spec_for(self, name: str, **options: Any) -> EnvSpec:
+        """Build a validated spec: the env declared in ptest.toml (if any) plus ``options``.
+
+        ``options`` use the ptest.toml keys (isolation, python, image, memory, cpus, pids,
+        network, workspace_mount, packages, env, description); None values are ignored and
+        strings such as ``memory="512m"`` are parsed.
+        """
+        validate_name(name)
+        declared = dict(self.config.envs.get(name, {}))
+        for key, value in options.items():
+            if key not in ENV_FIELDS:
+                raise UsageError(f"unknown environment option {key!r}", "see docs/config.md")
+            if value is None or value == "" or value == () or value == []:
+                continue
+            if isinstance(value, tuple):
+                value = list(value)
+            try:
+                declared[key] = check_value(ENV_FIELDS[key], value, "options", key)
+            except ConfigError as exc:
+                # Flags get the plain message without the "options: key:" prefix.
+                raise UsageError(exc.message.split(": ", 2)[-1], exc.hint) from None
+        isolation = declared.pop("isolation", "") or self.config.defaults.isolation or "auto"
+        if isolation != "auto" and isolation not in self.engines.names():
+            raise UsageError(
+                f"unknown isolation level {isolation!r}",
+                "use one of: auto, " + ", ".join(self.engines.names()),
+            )
+        data = {**declared, "name": name, "isolation": isolation}
+        return EnvSpec.from_dict(data)
+
+    def select(self, spec: EnvSpec) -> Selection:
+        """The isolation level ``spec`` gets, and why (no side effects)."""
+        return select_isolation(spec, self.engines.capabilities())
+
+    def engine_for(self, level: str) -> IsolationEngine:
+        """The engine for ``level``; raises EngineUnavailableError with a doctor hint."""
+        engine = self.engines.get(level)
+        reason = engine.unavailable_reason()
+        if reason:
+            raise EngineUnavailableError(
+                f"the {level} engine is unavailable: {reason}",
+                "run `ptest-tui doctor` to see what is missing and how to install it",
+            )
+        return engine
+
+    # -- environments -------------------------------------------------------------------
+
+    def list_envs(self, include_declared: bool = True) -> list[EnvView]:
+        """Stored environments plus (optionally) those only declared in ptest.toml."""
+        views = [
+            EnvView(r.name, r.status, r.isolation, r.reason, r) for r in self.store.list_envs()
+        ]
+        if include_declared:
+            stored = {v.name for v in views}
+            for name in self.config.envs:
+                if name in stored:
+                    continue
+                try:
+                    selection = self.select(self.spec_for(name))
+                    views.append(EnvView(name, "declared", selection.level, selection.reason, None))
+                except PtestError as exc:
+                    views.append(EnvView(name, "declared", "?", exc.message, None))
+        return sorted(views, key=lambda v: v.name)
+
+    def get_env(self, name: str) -> EnvRecord:
+        """The stored environment (EnvNotFoundError if none)."""
+        return self.store.get_env(name)
+
+    def env_status(self, name: str) -> EngineStatus:
+        """What the engine sees of the environment right now."""
+        record = self.store.get_env(name)
+        return self.engines.get(record.isolation).status(record)
+
+    def create_env(
+        self, name_or_spec: str | EnvSpec, cancel: CancelToken | None = None, **options: Any
+    ) -> EnvRecord:
+        """Create one environment and return its record once it is ready.
+
+        Validation (name, options, level, engine availability, interpreter, image) runs
+        first; a failure then changes nothing. A failure while creating removes what was
+        made; only a killed process can leave an env behind, and the next start marks it
+        broken.
+        """
+        spec = (
+            name_or_spec
+            if isinstance(name_or_spec, EnvSpec)
+            else self.spec_for(name_or_spec, **options)
+        )
+        validate_name(spec.name)
+        if self.store.find_env(spec.name) is not None:
+            raise UsageError(
+                f"environment {spec.name!r} already exists",
+                "pick another name, or delete it first with `ptest-tui env delete`",
+            )
+        selection = self.select(spec)
+        engine = self.engine_for(selection.level)
+        engine.validate(spec)
+        return self._build(spec, selection, engine, cancel or CancelToken(), claim=True)
+
+    def _build(
+        self,
+        spec: EnvSpec,
+        selection: Selection,
+        engine: IsolationEngine,
+        cancel: CancelToken,
+        claim: bool,
+    ) -> EnvRecord:
+        start = time.monotonic()
+        location = str(self.workspace.state_dir / "envs" / spec.name)
+        if claim:
+            self.store.insert_env(
+                EnvRecord(
+                    name=spec.name,
+                    isolation=selection.level,
+                    status="creating",
+                    spec=spec.to_dict(),
+                    reason=selection.reason,
+                    location=location,
+                    owner_pid=self._own_pid,
+                    owner_start=self._own_start,
+                    session=self.session_id,
+                )
+            )
+        self.bus.publish(EnvCreating(spec.name, selection.level, selection.reason))
+        try:
+            cancel.raise_if_cancelled("create")
+            state = engine.create(spec, cancel)
+        except BaseException as exc:
+            self._rollback(spec.name, engine, exc)
+            raise
+        record = self.store.update_env(
+            spec.name,
+            status="ready",
+            expect=("creating",),
+            note="created",
+            engine_state=state,
+            owner_pid=None,
+            owner_start=None,
+            error="",
+        )
+        self.bus.publish(EnvCreated(spec.name, selection.level, time.monotonic() - start))
+        return record
+
+    def _rollback(self, name: str, engine: IsolationEngine, exc: BaseException) -> None:
+        message = exc.message if isinstance(exc, PtestError) else str(exc) or type(exc).__name__
+        hint = exc.hint if isinstance(exc, PtestError) else ""
+        self.bus.publish(EnvFailed(name, message, hint))
+        record = self.store.find_env(name)
+        try:
+            if record is not None:
+                engine.delete(record)
+            shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
+            self.store.delete_env(name, note=f"create failed: {message}")
+        except Exception:
+            log.exception("could not roll back environment %s", name)
+            self.store.update_env(name, status="broken", error=message, owner_pid=None)
+
+    def create_envs(
+        self,
+        specs: Sequence[EnvSpec | str],
+        *,
+        max_workers: int | None = None,
+        cancel: CancelToken | None = None,
+        on_done: Callable[[CreateOutcome], None] | None = None,
+    ) -> list[CreateOutcome]:
+        """Create many environments in parallel; one failure does not stop the others."""
+        cancel = cancel or CancelToken()
+        names = [s.name if isinstance(s, EnvSpec) else s for s in specs]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise UsageError(
+                f"environment names given twice: {', '.join(sorted(duplicates))}",
+                "name each environment once",
+            )
+
+        def one(item: EnvSpec | str) -> CreateOutcome:
+            name = item.name if isinstance(item, EnvSpec) else item
+            started = time.monotonic()
+            try:
+                record = self.create_env(item, cancel)
+                outcome = CreateOutcome(name, record, None, time.monotonic() - started)
+            except PtestError as exc:
+                outcome = CreateOutcome(name, None, exc, time.monotonic() - started)
+            except Exception as exc:  # an engine bug must not sink the other creates
+                log.exception("creating %s failed", name)
+                error = PtestError(f"{name}: {exc}", "run with --debug for the traceback")
+                outcome = CreateOutcome(name, None, error, time.monotonic() - started)
+            if on_done:
+                on_done(outcome)
+            return outcome
+
+        workers = max_workers or self.max_workers()
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(specs) or 1))) as pool:
+            return list(pool.map(one, specs))
+
+    def max_workers(self) -> int:
+        """Parallel workers for bulk operations (config, else from the CPU count)."""
+        configured = self.config.defaults.max_workers
+        return configured if configured > 0 else min(32, (os.cpu_count() or 1) * 4)
+
+    def exec(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        on_output: Callable[[str, str], None] | None = None,
+        cancel: CancelToken | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run ``argv`` in the environment, streaming each line as an OutputLine event."""
+        if not argv:
+            raise UsageError("no command given", "put the command after --: env exec NAME -- CMD")
+        record = self.store.get_env(name)
+        if record.status not in ("ready", "busy"):
+            raise self._state_error(record, "run commands in")
+        engine = self.engine_for(record.isolation)
+
+        def emit(stream: str, line: str) -> None:
+            self.bus.publish(OutputLine(name, stream, line))
+            if on_output:
+                on_output(stream, line)
+
+        return engine.exec(
+            record,
+            argv,
+            on_output=emit,
+            cancel=cancel or CancelToken(),
+            cwd=cwd,
+            env=env,
+            timeout=timeout,
+        )
+
+    @staticmethod
+    def _state_error(record: EnvRecord, action: str) -> EnvStateError:
+        if record.status == "broken":
+            detail = f" ({record.error})" if record.error else ""
+            return EnvStateError(
+                f"environment {record.name!r} is broken{detail}",
+                f"repair it with `ptest-tui env repair {record.name}` or delete it",
+            )
+        return EnvStateError(
+            f"environment {record.name!r} is {record.status}; cannot {action} it now",
+            "wait for the other operation to finish, or see `ptest-tui env list`",
+        )
+
+    def delete_env(self, name: str, force: bool = False) -> None:
+        """Delete an environment and everything its engine made."""
+        record = self.store.get_env(name)
+        allowed = ("ready", "broken", "busy", "creating", "deleting") if force else (
+            "ready",
+            "broken",
+        )
+        if record.status not in allowed:
+            raise self._state_error(record, "delete")
+        engine = self.engines.get(record.isolation)
+        record = self.store.update_env(
+            name,
+            status="deleting",
+            expect=allowed,
+            note="delete requested",
+            owner_pid=self._own_pid,
+            owner_start=self._own_start,
+        )
+        self.bus.publish(EnvDeleting(name))
+        try:
+            engine.delete(record)
+            shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
+        except PtestError as exc:
+            self.store.update_env(
+                name, status="broken", note="delete failed", error=exc.message, owner_pid=None
+            )
+            raise
+        self.store.delete_env(name)
+        self.bus.publish(EnvDeleted(name))
+
+    def delete_envs(
+        self, names: Sequence[str], *, max_workers: int | None = None
+    ) -> dict[str, PtestError | None]:
+        """Delete several environments in parallel; returns each name's error or None."""
+        for name in names:
+            self.store.get_env(name)  # all must exist before anything is deleted
+
+        def one(name: str) -> tuple[str, PtestError | None]:
+            try:
+                self.delete_env(name)
+                return name, None
+            except PtestError as exc:
+                return name, exc
+
+        workers = max(1, min(max_workers or self.max_workers(), len(names) or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return dict(pool.map(one, names))
+
+    def repair_env(self, name: str, cancel: CancelToken | None = None) -> EnvRecord:
+        """Rebuild a broken environment from its stored spec (leftovers are removed first)."""
+        record = self.store.get_env(name)
+        engine = self.engines.get(record.isolation)
+        if record.status == "ready":
+            status = engine.status(record)
+            if status.healthy:
+                raise EnvStateError(
+                    f"environment {name!r} is ready and healthy; nothing to repair",
+                    "use `ptest-tui env delete` and `env create` to rebuild it anyway",
+                )
+        elif record.status != "broken":
+            raise self._state_error(record, "repair")
+        spec = EnvSpec.from_dict(record.spec)
+        engine = self.engine_for(record.isolation)
+        engine.validate(spec)
+        self.store.update_env(
+            name,
+            status="creating",
+            expect=("ready", "broken"),
+            note="repair",
+            owner_pid=self._own_pid,
+            owner_start=self._own_start,
+        )
+        engine.delete(record)
+        shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
+        selection = Selection(record.isolation, record.reason)
+        try:
+            return self._build(spec, selection, engine, cancel or CancelToken(), claim=False)
+        except CancelledError:
+            raise
+
+    def cleanup(self, dry_run: bool = False, include_broken: bool = True) -> list[CleanupItem]:
+        """Remove leftovers: broken envs and resources no stored environment owns."""
+        items: list[CleanupItem] = []
+        records = self.store.list_envs()
+        if include_broken:
+            for record in records:
+                if record.status == "broken":
+                    items.append(
+                        CleanupItem("env", record.name, record.name, record.error or "broken")
+                    )
+                    if not dry_run:
+                        self.delete_env(record.name)
+        known = {r.name for r in self.store.list_envs()}
+        for folder in self._orphan_folders(known):
+            items.append(
+                CleanupItem("folder", str(folder), folder.name, "no environment owns this folder")
+            )
+            if not dry_run:
+                shutil.rmtree(folder, ignore_errors=True)
+        for level in self.engines.names():
+            engine = self.engines.get(level)
+            if engine.unavailable_reason():
+                continue
+            for leftover in engine.leftovers(known):
+                items.append(
+                    CleanupItem(leftover.kind, leftover.name, leftover.env, leftover.reason)
+                )
+                if not dry_run:
+                    engine.remove_leftover(leftover)
+        for item in items:
+            if not dry_run:
+                self.bus.publish(CleanupRemoved(item.kind, item.name, item.reason))
+        return items
+
+    def _orphan_folders(self, known: set[str]) -> list[Path]:
+        root = self.workspace.state_dir / "envs"
+        if not root.is_dir():
+            return []
+        return [p for p in sorted(root.iterdir()) if p.is_dir() and p.name not in known]
