@@ -79,6 +79,17 @@ def _own_start_time() -> float:
     return float(psutil.Process(os.getpid()).create_time())
 
 
+def _check_requirement(text: str) -> None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        raise UsageError(
+            f"malformed requirement {text!r}", "use a name with an optional version: attrs>=23"
+        ) from None
+
+
 @dataclass(frozen=True)
 class CreateOutcome:
     """One result of :meth:`Session.create_envs`: a record or an error."""
@@ -218,6 +229,8 @@ class Session:
                 f"unknown isolation level {isolation!r}",
                 "use one of: auto, " + ", ".join(self.engines.names()),
             )
+        for requirement in declared.get("packages", []):
+            _check_requirement(requirement)
         data = {**declared, "name": name, "isolation": isolation}
         return EnvSpec.from_dict(data)
 
@@ -286,6 +299,11 @@ class Session:
                 "pick another name, or delete it first with `ptest-tui env delete`",
             )
         selection = self.select(spec)
+        if spec.packages and "packages" not in self.engines.capabilities()[selection.level]:
+            raise UsageError(
+                f"{selection.level} environments cannot install packages yet",
+                "create the env without packages and install them with `env exec`",
+            )
         engine = self.engine_for(selection.level)
         engine.validate(spec)
         return self._build(spec, selection, engine, cancel or CancelToken(), claim=True)

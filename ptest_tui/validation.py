@@ -82,7 +82,9 @@ def parse_pids(value: str | int) -> int:
     try:
         pids = int(value)
     except (TypeError, ValueError):
-        raise UsageError(f"invalid pids limit {value!r}", "use a whole number such as 256") from None
+        raise UsageError(
+            f"invalid pids limit {value!r}", "use a whole number such as 256"
+        ) from None
     if pids < 1:
         raise UsageError(f"pids limit {value!r} must be positive", "use a number such as 256")
     return pids

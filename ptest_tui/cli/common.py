@@ -7,13 +7,18 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ptest_tui.session import Session
+if TYPE_CHECKING:
+    # Imported lazily: subcommands use these helpers in register(), and `--help` must not
+    # pay for loading the engine core.
+    from ptest_tui.session import Session
 
 
 def open_session(args: argparse.Namespace) -> Session:
     """The Session for the global ``--workspace`` and ``--set`` options."""
+    from ptest_tui.session import Session
+
     workspace = Path(args.workspace) if getattr(args, "workspace", None) else None
     return Session.open(workspace=workspace, overrides=getattr(args, "overrides", []))
 

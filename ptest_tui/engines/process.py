@@ -6,6 +6,7 @@ with a grace period, sent to the whole process group so children die too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -30,10 +31,8 @@ def _pump(stream: IO[bytes], name: str, on_output: OutputCallback) -> None:
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
@@ -103,7 +102,9 @@ def run_process(
     )
 
 
-def run_quiet(argv: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 120) -> str:
+def run_quiet(
+    argv: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 120
+) -> str:
     """Run a short helper command; return stdout or raise EngineError with its stderr."""
     try:
         done = subprocess.run(

@@ -82,6 +82,8 @@ class VirtualenvEngine(BasicEngine):
         python = venv / "bin" / "python"
         if not python.exists():
             raise EngineError(f"{tool} did not create {python}", "run `ptest-tui doctor`")
+        if spec.packages:
+            self._install(spec, python, uv)
         return {
             **state,
             "venv": str(venv),
@@ -90,6 +92,21 @@ class VirtualenvEngine(BasicEngine):
             "base_python": str(interpreter.path),
             "created_with": tool,
         }
+
+    @staticmethod
+    def _install(spec: EnvSpec, python: Path, uv: str | None) -> None:
+        """Install the spec's requirements (uv when present, else the venv's pip)."""
+        if uv:
+            argv = [uv, "pip", "install", "--quiet", "--python", str(python), *spec.packages]
+        else:
+            argv = [str(python), "-m", "pip", "install", "--quiet", *spec.packages]
+        try:
+            run_quiet(argv, env={**os.environ, "UV_NO_CONFIG": "1"}, timeout=900)
+        except EngineError as exc:
+            raise EngineError(
+                f"installing packages into {spec.name} failed: {exc.message}",
+                "check the requirement names and your package index",
+            ) from None
 
     def base_environment(self, record: EnvRecord) -> dict[str, str]:
         """Basic variables plus VIRTUAL_ENV and the venv's bin/ first on PATH."""
