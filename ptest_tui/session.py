@@ -173,9 +173,9 @@ class Session:
     @classmethod
     def open(
         cls,
-        start: Path | None = None,
+        start: str | Path | None = None,
         *,
-        workspace: Path | None = None,
+        workspace: str | Path | None = None,
         overrides: Iterable[str] = (),
         environ: Mapping[str, str] | None = None,
         bus: EventBus | None = None,
@@ -292,6 +292,16 @@ class Session:
             if isinstance(name_or_spec, EnvSpec)
             else self.spec_for(name_or_spec, **options)
         )
+        selection, engine = self.check_create(spec)
+        return self._build(spec, selection, engine, cancel or CancelToken(), claim=True)
+
+    def check_create(self, spec: EnvSpec) -> tuple[Selection, IsolationEngine]:
+        """Every check :meth:`create_env` makes before it changes anything.
+
+        Raises the first problem (name, duplicate, level, engine availability,
+        interpreter, image). Front ends call it for each env of a bulk request, so one bad
+        entry fails the whole request before any env is created.
+        """
         validate_name(spec.name)
         if self.store.find_env(spec.name) is not None:
             raise UsageError(
@@ -306,7 +316,7 @@ class Session:
             )
         engine = self.engine_for(selection.level)
         engine.validate(spec)
-        return self._build(spec, selection, engine, cancel or CancelToken(), claim=True)
+        return selection, engine
 
     def _build(
         self,

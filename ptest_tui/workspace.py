@@ -29,10 +29,12 @@ class Workspace:
         return hashlib.sha256(str(self.root).encode()).hexdigest()[:12]
 
     @classmethod
-    def locate(cls, start: Path | None = None, explicit: Path | None = None) -> Workspace:
+    def locate(
+        cls, start: str | Path | None = None, explicit: str | Path | None = None
+    ) -> Workspace:
         """The workspace at ``explicit``, or the nearest one at or above ``start``."""
         if explicit is not None:
-            root = explicit.expanduser().resolve()
+            root = Path(explicit).expanduser().resolve()
             if not root.is_dir():
                 raise WorkspaceError(f"workspace folder {explicit} does not exist", "check the path")
             if find_workspace(root) != root:
@@ -41,7 +43,7 @@ class Workspace:
                     f"create one with `ptest-tui init` in {explicit}",
                 )
             return cls(root)
-        here = (start or Path.cwd()).resolve()
+        here = Path(start or Path.cwd()).resolve()
         found = find_workspace(here)
         if found is None:
             raise WorkspaceError(
