@@ -53,7 +53,7 @@ def test_wheel_installs_into_fresh_venv_with_themes(tmp_path: Path) -> None:
     templates = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
          "import importlib.resources as r; print(sorted(p.name for p in"
-         " r.files('ptest_tui.config.templates').iterdir()))"],
+         " (r.files('ptest_tui.config') / 'templates').iterdir()))"],
         capture_output=True, text=True, check=True,
     ).stdout
     assert "minimal.toml" in templates
