@@ -39,7 +39,8 @@ ORDER_UPDATE, ORDER_PACKAGES, ORDER_PIP, ORDER_DAEMON, ORDER_GROUP, ORDER_IMAGE 
     10, 20, 30, 40, 60, 90,
 )
 DAEMON_WAIT_SECONDS = 30.0
-IMAGE_RE = re.compile(r"^ptest-tui/python:(\d+\.\d+)$")
+IMAGE_REPO = "ptest-tui/python"
+PYTHON_TAG_RE = re.compile(r"^(\d+\.\d+)(?:[.-].*)?$")
 
 
 def parse_os_release(path: Path = OS_RELEASE) -> dict[str, str]:
@@ -157,20 +158,31 @@ def daemon_start_fix(
     return None
 
 
-def image_build_fix(image: str, workspace: Path | None) -> FixAction | None:
-    """``ptest-tui image build`` for our own base images (``ptest-tui/python:X.Y``).
+def image_python(image: str) -> str:
+    """The ``X.Y`` Python version an image's tag names (``ptest-tui/python:3.11``), or ``""``."""
+    last = image.rsplit("/", 1)[-1]
+    tag = last.partition(":")[2].partition("@")[0]
+    match = PYTHON_TAG_RE.match(tag)
+    return match.group(1) if match else ""
+
+
+def image_build_fix(image: str, workspace: Path | None, python: str = "") -> FixAction:
+    """``ptest-tui image build`` for the missing image (an offline debootstrap build).
 
     It runs through this interpreter (``-m ptest_tui``) so the same installation builds
-    it; other images come from elsewhere and have no automatic fix.
+    it. The Python version comes from the tag, else ``python``, else 3.11; ``--tag`` is
+    given when the image is not the default name for that version.
     """
-    match = IMAGE_RE.match(image)
-    if not match:
-        return None
-    version = match.group(1)
-    where = ("--workspace", str(workspace)) if workspace else ()
-    argv = (sys.executable, "-m", "ptest_tui", *where, "image", "build", "--python", version)
-    label = shlex.join(("ptest-tui", *where, "image", "build", "--python", version))
-    return FixAction(argv, order=ORDER_IMAGE, label=label)
+    version = image_python(image) or python or "3.11"
+    tag = () if image == f"{IMAGE_REPO}:{version}" else ("--tag", image)
+    # --workspace only when the build would not find the workspace from here by itself.
+    here = Path.cwd().resolve()
+    inside = workspace is not None and (here == workspace or workspace in here.parents)
+    where = ("--workspace", str(workspace)) if workspace and not inside else ()
+    args = (*where, "image", "build", "--python", version, *tag)
+    # debootstrap and chroot need root; the build says so itself when it is not.
+    return FixAction((sys.executable, "-m", "ptest_tui", *args), needs_root=True,
+                     order=ORDER_IMAGE, label=shlex.join(("ptest-tui", *args)))
 
 
 # -- planning and running ------------------------------------------------------------------

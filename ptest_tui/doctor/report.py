@@ -71,7 +71,9 @@ class CheckResult:
 
     def require(self, why: str = "") -> CheckResult:
         """This result marked required; ``why`` is appended to ``needed_by``."""
-        needed = f"{self.needed_by} ({why})" if why and why not in self.needed_by else self.needed_by
+        needed = self.needed_by
+        if why and why not in needed:
+            needed = f"{needed}; required: {why}"
         return replace(self, required=True, needed_by=needed)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +98,7 @@ class Report:
     checks: tuple[CheckResult, ...]
     package_manager: str = ""  # "apt", "dnf", "brew" or "" when unknown
     workspace: str = ""  # the workspace root, or "" when there is none
+    docker_host: str = ""  # docker.host from the config ("" means DOCKER_HOST or the default)
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,1 @@
+"""Isolation engines: the interface, the registry, selection, and the built-in levels."""
