@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ptest_tui.cli.common import add_json_flag
 from ptest_tui.errors import ConfigError, ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -19,8 +21,6 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``config show``, ``config validate`` and ``config path``."""
-    from ptest_tui.cli.common import add_json_flag
-
     parser = subparsers.add_parser(
         "config",
         help="show, validate or locate the configuration",
@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
+    parser.print_help(sys.stderr)
     return int(ExitCode.USAGE)
 
 
@@ -198,7 +198,9 @@ def check_levels(data: dict[str, Any], where: str) -> None:
             f"use one of: {known}",
         )
     for name, table in data["envs"].items():
-        spec = EnvSpec.from_dict({**table, "name": name, "isolation": table.get("isolation") or default})
+        spec = EnvSpec.from_dict(
+            {**table, "name": name, "isolation": table.get("isolation") or default}
+        )
         try:
             select_isolation(spec, capabilities)
         except UsageError as exc:

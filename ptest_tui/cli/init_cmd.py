@@ -6,10 +6,13 @@ import argparse
 import os
 from pathlib import Path
 
-from ptest_tui.config.templates import DEFAULT_TEMPLATE, TEMPLATE_NAMES
 from ptest_tui.errors import ExitCode, UsageError
 
 CONFIG_FILE = "ptest.toml"
+# The same as ptest_tui.config.templates.TEMPLATE_NAMES (a test checks): importing that
+# module here would load the whole config package for every `--help`.
+TEMPLATE_NAMES = ("minimal", "web", "database")
+DEFAULT_TEMPLATE = TEMPLATE_NAMES[0]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,9 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=DEFAULT_TEMPLATE,
         help=f"starter to write (default: {DEFAULT_TEMPLATE})",
     )
-    parser.add_argument(
-        "--force", action="store_true", help="overwrite an existing ptest.toml"
-    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing ptest.toml")
     parser.add_argument(
         "dir", nargs="?", metavar="DIR", help="folder to initialise (created if missing)"
     )

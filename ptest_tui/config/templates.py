@@ -34,9 +34,7 @@ def template_text(name: str, python: str | None = None) -> str:
     :class:`UsageError` listing the valid ones.
     """
     if name not in TEMPLATE_NAMES:
-        raise UsageError(
-            f"unknown template {name!r}", "use one of: " + ", ".join(TEMPLATE_NAMES)
-        )
+        raise UsageError(f"unknown template {name!r}", "use one of: " + ", ".join(TEMPLATE_NAMES))
     folder = resources.files("ptest_tui.config").joinpath("templates")
     resource = folder.joinpath(f"{name}.toml")
     text = resource.read_text(encoding="utf-8")
