@@ -12,17 +12,24 @@ The docker SDK is imported inside functions so importing this module stays cheap
 from __future__ import annotations
 
 import errno
+import importlib.util
 import io
 import os
 import stat
-import tarfile
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ptest_tui.errors import EngineUnavailableError
+from ptest_tui.engines.docker_labels import (
+    LabelledResource,
+    container_from_api,
+    network_from_api,
+    volume_from_api,
+)
+from ptest_tui.errors import EngineError, EngineUnavailableError, PtestError
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 PING_TIMEOUT = 3.0  # seconds; a daemon that does not answer a ping this fast is "down"
@@ -81,17 +88,20 @@ def resolve_target(configured: str, environ: Mapping[str, str]) -> DockerTarget:
     return DockerTarget(DEFAULT_SOCKET, "default socket")
 
 
-def _socket_problem(path: str) -> str | None:
+def _socket_problem(path: str) -> tuple[str, str] | None:
+    """A one-line reason and a hint when the socket file cannot be used, else None."""
+    start = "start the Docker daemon (e.g. `systemctl start docker`), then check `docker info`"
+    access = "add your user to the docker group (then log in again), or run as root"
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        return f"docker socket {path} does not exist (is the Docker daemon installed and running?)"
+        return f"docker socket {path} does not exist (is the daemon installed and running?)", start
     except PermissionError:
-        return f"permission denied on docker socket {path}"
+        return f"permission denied on docker socket {path}", access
     if not stat.S_ISSOCK(mode):
-        return f"{path} is not a socket"
+        return f"{path} is not a socket", "point docker.host or DOCKER_HOST at the daemon's socket"
     if not os.access(path, os.R_OK | os.W_OK):
-        return f"permission denied on docker socket {path} (add your user to the docker group)"
+        return f"permission denied on docker socket {path}", access
     return None
 
 
@@ -124,12 +134,9 @@ def connect(target: DockerTarget) -> Any:
     if path:
         problem = _socket_problem(path)
         if problem:
-            raise EngineUnavailableError(problem, "start the daemon, or check `docker info`")
-    try:
-        import paramiko  # noqa: F401 - only decides how ssh:// is reached
-        shell_out = False
-    except ImportError:
-        shell_out = True  # use the ssh binary, as the docker CLI does
+            raise EngineUnavailableError(*problem)
+    # Without paramiko, ssh:// goes through the ssh binary, as the docker CLI does.
+    shell_out = importlib.util.find_spec("paramiko") is None
     try:
         api = docker.APIClient(
             base_url=target.url,
@@ -157,6 +164,75 @@ def connect(target: DockerTarget) -> Any:
     return api
 
 
+@contextmanager
+def daemon_errors(target: DockerTarget, action: str) -> Iterator[None]:
+    """Turn SDK and connection failures during ``action`` into one-line EngineErrors.
+
+    A daemon that answered the first ping can still go away (restart, lost network);
+    callers then get ``cannot <action>: ...`` instead of a requests traceback.
+    """
+    import docker.errors
+    import requests.exceptions
+
+    try:
+        yield
+    except PtestError:
+        raise
+    except docker.errors.APIError as exc:
+        detail = exc.explanation or exc
+        raise EngineError(f"cannot {action}: {detail}", "check `docker info`") from None
+    except (requests.exceptions.RequestException, docker.errors.DockerException, OSError) as exc:
+        raise EngineError(
+            f"cannot {action}: lost the Docker daemon at {target.describe()}"
+            f" ({type(exc).__name__})",
+            "check `docker info`, then retry",
+        ) from None
+
+
+def remove_container(api: Any, ref: str) -> None:
+    """Force-remove a container and its anonymous volumes; a missing one is fine."""
+    import docker.errors
+
+    try:
+        api.remove_container(ref, force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409 or "in progress" not in str(exc.explanation):
+            raise EngineError(
+                f"cannot remove container {ref[:12]}: {exc.explanation}", "check `docker ps -a`"
+            ) from None
+
+
+def list_labelled(api: Any, filters: dict[str, list[str]]) -> list[LabelledResource]:
+    """Containers (running or not), networks and volumes matching label ``filters``."""
+    found = [container_from_api(c) for c in api.containers(all=True, filters=filters)]
+    found += [network_from_api(n) for n in api.networks(filters=filters)]
+    volumes = (api.volumes(filters=filters) or {}).get("Volumes") or []
+    found += [volume_from_api(v) for v in volumes]
+    return found
+
+
+def remove_resource(api: Any, resource: LabelledResource) -> None:
+    """Remove one listed resource; one already gone is fine."""
+    import docker.errors
+
+    try:
+        if resource.kind == "container":
+            remove_container(api, resource.id)
+        elif resource.kind == "network":
+            api.remove_network(resource.id)
+        elif resource.kind == "volume":
+            api.remove_volume(resource.id, force=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        raise EngineError(
+            f"cannot remove {resource.kind} {resource.name}: {exc.explanation or exc}",
+            "see `docker ps -a` / `docker network ls` for what still uses it",
+        ) from None
+
+
 def workspace_archive(root: Path, prefix: str, exclude: tuple[str, ...] = (".ptest",)) -> IO[bytes]:
     """A tar of ``root`` under ``prefix`` (e.g. ``workspace``) for ``put_archive``.
 
@@ -164,6 +240,8 @@ def workspace_archive(root: Path, prefix: str, exclude: tuple[str, ...] = (".pte
     the daemon's host, and sockets or devices make no sense there. Top-level names in
     ``exclude`` (the state folder) are left out. Returns a file positioned at 0.
     """
+    import tarfile
+
     spool: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - returned to the caller
     prefix = prefix.strip("/")
     with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -204,7 +282,9 @@ def _arcname(prefix: str, rel: Path) -> str:
     return f"{prefix}/{rel.as_posix()}" if prefix else rel.as_posix()
 
 
-def _dir_info(name: str, mode: int) -> tarfile.TarInfo:
+def _dir_info(name: str, mode: int) -> Any:
+    import tarfile
+
     info = tarfile.TarInfo(name)
     info.type = tarfile.DIRTYPE
     info.mode = mode
@@ -213,6 +293,8 @@ def _dir_info(name: str, mode: int) -> tarfile.TarInfo:
 
 def archive_names(data: IO[bytes] | bytes) -> list[str]:
     """Member names of a tar (tests and diagnostics)."""
+    import tarfile
+
     fileobj = io.BytesIO(data) if isinstance(data, bytes) else data
     with tarfile.open(fileobj=fileobj, mode="r") as tar:
         return tar.getnames()

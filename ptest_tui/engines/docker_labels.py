@@ -18,7 +18,8 @@ LABEL_SESSION = "ptest.session"
 
 # Labels set on images built by ``ptest-tui image build``.
 LABEL_IMAGE = "ptest.image"
-LABEL_PYTHON = "ptest.python"
+LABEL_PYTHON = "ptest.python"  # X.Y
+LABEL_PYTHON_VERSION = "ptest.python_version"  # X.Y.Z
 LABEL_SUITE = "ptest.suite"
 
 RESOURCE_KINDS = ("container", "network", "volume")

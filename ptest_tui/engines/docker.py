@@ -1,0 +1,392 @@
+"""The docker engine: one long-lived container per environment.
+
+The container runs ``sleep infinity`` under Docker's init (so signals and zombies are
+handled) and every command is an ``exec`` into it, which is far cheaper than a container
+per command. Limits (memory with equal memswap, CPUs, pids), the network mode, the
+workspace mount and no-new-privileges are fixed at create time. Every resource carries
+the labels from :mod:`ptest_tui.engines.docker_labels`, so ``delete`` and ``cleanup`` find
+what a killed process left behind.
+
+The docker SDK is imported lazily; importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ptest_tui.cancel import CancelToken
+from ptest_tui.engines import docker_labels as labels
+from ptest_tui.engines.base import (
+    EngineContext,
+    EngineStatus,
+    ExecResult,
+    IsolationEngine,
+    Leftover,
+    OutputCallback,
+)
+from ptest_tui.engines.docker_client import (
+    DockerTarget,
+    connect,
+    daemon_errors,
+    list_labelled,
+    remove_container,
+    remove_resource,
+    resolve_target,
+    workspace_archive,
+)
+from ptest_tui.engines.docker_exec import run_exec
+from ptest_tui.engines.image_sources import DEFAULT_REPOSITORY, SUITES, supported
+from ptest_tui.engines.spec import EnvSpec
+from ptest_tui.errors import EngineError, EngineUnavailableError, ImageError, UsageError
+
+if TYPE_CHECKING:
+    from ptest_tui.store import EnvRecord
+
+log = logging.getLogger(__name__)
+
+HOME = "/root"
+UNAVAILABLE_RETRY = 10.0  # seconds before a failed ping is tried again (a daemon may start)
+PYTHON_CHECK = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
+
+
+class ImageMissingError(ImageError):
+    """The image of a docker env is not on the daemon; nothing was changed."""
+
+    exit_code = UsageError.exit_code
+
+
+def build_hint(python: str, tag: str) -> str:
+    """The exact command that builds a missing base image offline."""
+    return f"build it with `ptest-tui image build --python {python} --tag {tag}`"
+
+
+class DockerEngine(IsolationEngine):
+    """One container per environment, commands run by exec."""
+
+    name = "docker"
+    description = "Docker container per environment (limits, image, network isolation)"
+    capabilities = frozenset({"python", "packages", "limits", "image", "network"})
+
+    def __init__(self, context: EngineContext) -> None:
+        super().__init__(context)
+        self._lock = threading.Lock()
+        self._api: Any = None
+        self._target: DockerTarget | None = None
+        self._failure: tuple[float, EngineUnavailableError] | None = None
+
+    # -- connection -------------------------------------------------------------------
+
+    @property
+    def target(self) -> DockerTarget:
+        """The daemon this engine talks to (resolved once, never contacted here)."""
+        if self._target is None:
+            self._target = resolve_target(self.context.config.docker.host, os.environ)
+        return self._target
+
+    @property
+    def shares_host_filesystem(self) -> bool:
+        """True for a local unix-socket daemon; remote daemons get files via put_archive."""
+        return self.target.is_local
+
+    def api(self) -> Any:
+        """The connected low-level client (one per engine, shared by threads)."""
+        with self._lock:
+            if self._api is not None:
+                return self._api
+            if self._failure and time.monotonic() - self._failure[0] < UNAVAILABLE_RETRY:
+                raise self._failure[1]
+            try:
+                self._api = connect(self.target)
+            except EngineUnavailableError as exc:
+                self._failure = (time.monotonic(), exc)
+                raise
+            self._failure = None
+            return self._api
+
+    def unavailable_reason(self) -> str | None:
+        """None when the daemon answers a ping; the answer is cached on this instance."""
+        try:
+            self.api()
+        except EngineUnavailableError as exc:
+            return exc.message
+        return None
+
+    # -- validation ---------------------------------------------------------------------
+
+    def image_for(self, spec: EnvSpec) -> str:
+        """The image ``spec`` runs: its own, else ``docker.image`` from the config."""
+        return spec.image or self.context.config.docker.image
+
+    def _python_for_hint(self, spec: EnvSpec, image: str) -> str:
+        """A buildable Python version for the hint: the env's, the tag's, or the default."""
+        tag = labels.split_tag(image)[1]
+        for candidate in (spec.python, tag, self.context.config.defaults.python):
+            short = ".".join((candidate or "").split(".")[:2])
+            if short in SUITES:
+                return short
+        return "3.11"
+
+    def inspect_image(self, spec: EnvSpec) -> dict[str, Any]:
+        """The local image of ``spec``; ImageMissingError (never a pull) when absent."""
+        import docker.errors
+
+        image = self.image_for(spec)
+        try:
+            return dict(self.api().inspect_image(image))
+        except docker.errors.ImageNotFound:
+            raise ImageMissingError(
+                f"docker image {image} is not available on the daemon",
+                build_hint(self._python_for_hint(spec, image), image),
+            ) from None
+        except docker.errors.APIError as exc:
+            raise ImageError(
+                f"cannot inspect image {image}: {exc.explanation or exc}", "check `docker info`"
+            ) from None
+
+    def validate(self, spec: EnvSpec) -> None:
+        """Image present locally, and its Python matches ``spec.python`` when both are known."""
+        if spec.python and not all(p.isdigit() for p in spec.python.split(".")):
+            raise UsageError(
+                f"docker environments take a Python version such as 3.11, not {spec.python!r}",
+                "pass --python X.Y, or leave it out to use the image's Python",
+            )
+        info = self.inspect_image(spec)
+        image_labels = (info.get("Config") or {}).get("Labels") or {}
+        have = image_labels.get(labels.LABEL_PYTHON_VERSION) or image_labels.get(
+            labels.LABEL_PYTHON, ""
+        )
+        if spec.python and have and not labels.python_matches(spec.python, have):
+            short = ".".join(spec.python.split(".")[:2])
+            tag = f"{DEFAULT_REPOSITORY}:{short}"
+            hint = (
+                f"{build_hint(short, tag)} and pass --image {tag}"
+                if short in SUITES
+                else f"pass --image with an image that has Python {spec.python}"
+                f" (image build supports {supported()})"
+            )
+            image = self.image_for(spec)
+            raise UsageError(f"image {image} has Python {have}, not {spec.python}", hint)
+
+    # -- create -------------------------------------------------------------------------
+
+    def _mount_mode(self, spec: EnvSpec) -> str:
+        return spec.workspace_mount or self.context.config.docker.workspace_mount or "ro"
+
+    def _limits(self, spec: EnvSpec) -> dict[str, Any]:
+        cfg = self.context.config.docker
+        pids = spec.pids if spec.pids is not None else (cfg.pids or None)
+        return {
+            "memory": spec.memory,
+            "cpus": spec.cpus,
+            "pids": pids,
+            "network": spec.network or cfg.network or "none",
+        }
+
+    def _environment(self, spec: EnvSpec, mounted: bool) -> dict[str, str]:
+        env = {"PTEST_ENV": spec.name, "HOME": HOME, "LANG": "C.UTF-8"}
+        if mounted:
+            env["PTEST_WORKSPACE"] = self.context.config.docker.mount_path
+        env.update(spec.environment)
+        return env
+
+    def _host_config(self, api: Any, spec: EnvSpec, limits: dict[str, Any], mode: str) -> Any:
+        from docker.types import Mount
+
+        mount_path = self.context.config.docker.mount_path
+        mounts = []
+        if mode != "none" and self.shares_host_filesystem:
+            mounts.append(
+                Mount(mount_path, str(self.context.root), type="bind", read_only=mode == "ro")
+            )
+            if self.context.state_dir.is_dir():
+                # Hide .ptest (the state store, other envs' folders) from the container.
+                state = f"{mount_path.rstrip('/')}/{self.context.state_dir.name}"
+                mounts.append(Mount(state, None, type="tmpfs"))
+        memory = limits["memory"]
+        return api.create_host_config(
+            init=True,
+            network_mode=limits["network"],
+            security_opt=["no-new-privileges"],
+            mounts=mounts,
+            mem_limit=memory,
+            memswap_limit=memory,  # equal to memory: no swap, so the limit is real
+            nano_cpus=int(limits["cpus"] * 1e9) if limits["cpus"] else None,
+            pids_limit=limits["pids"],
+        )
+
+    def create(self, spec: EnvSpec, cancel: CancelToken) -> dict[str, Any]:
+        """Create and start the env's container; ready once ``python3`` runs in it."""
+        with daemon_errors(self.target, f"create the container of {spec.name}"):
+            return self._create(spec, cancel)
+
+    def _create(self, spec: EnvSpec, cancel: CancelToken) -> dict[str, Any]:
+        import docker.errors
+
+        api = self.api()
+        info = self.inspect_image(spec)
+        image = self.image_for(spec)
+        mode = self._mount_mode(spec)
+        limits = self._limits(spec)
+        name = labels.container_name(self.context.workspace_id, spec.name)
+        mount_path = self.context.config.docker.mount_path
+        host_config = self._host_config(api, spec, limits, mode)
+        kwargs = {
+            "image": info["Id"],
+            "command": ["sleep", "infinity"],
+            "name": name,
+            "labels": labels.resource_labels(
+                self.context.workspace_id, spec.name, self.context.session_id
+            ),
+            "environment": self._environment(spec, mode != "none"),
+            "working_dir": mount_path if mode != "none" else HOME,
+            "host_config": host_config,
+        }
+        cancel.raise_if_cancelled("create")
+        try:
+            container = api.create_container(**kwargs)["Id"]
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:
+                raise EngineError(
+                    f"cannot create container {name}: {exc.explanation or exc}", ""
+                ) from None
+            # A container of that name with no stored env: left by a killed process.
+            log.warning("removing stale container %s before creating it again", name)
+            remove_container(api, name)
+            container = api.create_container(**kwargs)["Id"]
+        try:
+            if mode != "none" and not self.shares_host_filesystem:
+                with workspace_archive(self.context.root, mount_path) as archive:
+                    api.put_archive(container, "/", archive)
+            cancel.raise_if_cancelled("create")
+            api.start(container)
+            version = self._check_python(api, container, cancel)
+        except BaseException:
+            try:
+                remove_container(api, container)
+            except Exception:  # the caller's rollback deletes by label again
+                log.warning("could not remove half-created container %s", name, exc_info=True)
+            raise
+        if spec.python and not labels.python_matches(spec.python, version):
+            remove_container(api, container)
+            raise UsageError(f"image {image} runs Python {version}, not {spec.python}", "")
+        return {
+            "container_id": container,
+            "container_name": name,
+            "image": image,
+            "image_id": info["Id"],
+            "python_version": version,
+            "limits": limits,
+            "workspace_mount": mode,
+            "mount_path": mount_path if mode != "none" else "",
+            "docker_host": self.target.url,
+        }
+
+    def _check_python(self, api: Any, container: str, cancel: CancelToken) -> str:
+        lines: list[str] = []
+        errors: list[str] = []
+
+        def collect(stream: str, line: str) -> None:
+            (lines if stream == "stdout" else errors).append(line)
+
+        result = run_exec(
+            api, container, ["python3", "-c", PYTHON_CHECK], environment={}, workdir=None,
+            on_output=collect, cancel=cancel, timeout=60,
+        )
+        cancel.raise_if_cancelled("create")
+        if result.exit_code != 0 or not lines:
+            detail = (errors or lines or ["no output"])[-1]
+            raise EngineError(
+                f"python3 does not run in the container: {detail}",
+                "use an image with python3, e.g. one from `ptest-tui image build`",
+            )
+        return lines[-1].strip()
+
+    # -- exec, status -------------------------------------------------------------------
+
+    @staticmethod
+    def _ref(record: EnvRecord, workspace_id: str) -> str:
+        return str(
+            record.engine_state.get("container_id")
+            or labels.container_name(workspace_id, record.name)
+        )
+
+    def exec(
+        self,
+        record: EnvRecord,
+        argv: Sequence[str],
+        *,
+        on_output: OutputCallback,
+        cancel: CancelToken,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run ``argv`` in the env's container (cwd defaults to the workspace mount)."""
+        with daemon_errors(self.target, f"run a command in {record.name}"):
+            return run_exec(
+                self.api(), self._ref(record, self.context.workspace_id), argv,
+                environment=env or {}, workdir=cwd, on_output=on_output, cancel=cancel,
+                timeout=timeout,
+            )
+
+    def status(self, record: EnvRecord) -> EngineStatus:
+        """Healthy while the container exists and runs."""
+        import docker.errors
+
+        ref = self._ref(record, self.context.workspace_id)
+        try:
+            with daemon_errors(self.target, "inspect the container"):
+                try:
+                    info = self.api().inspect_container(ref)
+                except docker.errors.NotFound:
+                    return EngineStatus(False, f"container {ref[:12]} is missing")
+        except EngineError as exc:
+            return EngineStatus(False, exc.message)
+        state = info.get("State") or {}
+        name = str(info.get("Name", "")).lstrip("/")
+        if state.get("Running"):
+            image = record.engine_state.get("image", "")
+            return EngineStatus(True, f"container {name} running (image {image})")
+        status, code = state.get("Status", "?"), state.get("ExitCode")
+        return EngineStatus(False, f"container {name} is {status} (exit code {code})")
+
+    # -- delete and leftovers -----------------------------------------------------------
+
+    def delete(self, record: EnvRecord) -> None:
+        """Remove the container by stored id and everything labelled with this env."""
+        with daemon_errors(self.target, f"delete the resources of {record.name}"):
+            self._delete(record)
+
+    def _delete(self, record: EnvRecord) -> None:
+        api = self.api()
+        stored = record.engine_state.get("container_id")
+        if stored:
+            remove_container(api, str(stored))
+        # Containers first: a network or volume in use by one cannot be removed.
+        filters = labels.env_filter(self.context.workspace_id, record.name)
+        found = list_labelled(self.api(), filters)
+        for resource in sorted(found, key=lambda r: labels.RESOURCE_KINDS.index(r.kind)):
+            remove_resource(api, resource)
+
+    def leftovers(self, known: set[str]) -> list[Leftover]:
+        """Labelled resources of this workspace whose env is not stored."""
+        with daemon_errors(self.target, "list docker resources"):
+            found = list_labelled(self.api(), labels.workspace_filter(self.context.workspace_id))
+        return [
+            Leftover(r.kind, r.name, r.env, labels.orphan_reason(r))
+            for r in labels.orphans(found, known)
+        ]
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        """Remove one leftover, re-found by label so nothing unlabelled is ever touched."""
+        api = self.api()
+        with daemon_errors(self.target, f"remove {leftover.kind} {leftover.name}"):
+            found = list_labelled(api, labels.workspace_filter(self.context.workspace_id))
+            for resource in found:
+                if resource.kind == leftover.kind and resource.name == leftover.name:
+                    remove_resource(api, resource)

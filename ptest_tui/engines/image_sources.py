@@ -1,0 +1,161 @@
+"""Choices behind ``ptest-tui image build``: Debian suite, mirror, tag and cache file.
+
+Pure functions, no network and no daemon. The mirror is never hard-coded: it comes from
+the ``--mirror`` flag, ``image.mirror`` in the configuration, or the first Debian archive
+in this host's apt sources; with none of those, debootstrap uses its own default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from ptest_tui.errors import UsageError
+
+# Python version -> the Debian suite whose python3 is that version.
+SUITES: dict[str, str] = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
+INCLUDE = ("python3", "python3-venv", "ca-certificates")
+DEBIAN_SUITES = frozenset(
+    {"buster", "bullseye", "bookworm", "trixie", "forky", "duke", "sid",
+     "oldoldstable", "oldstable", "stable", "testing", "unstable"}
+)
+APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
+DEFAULT_REPOSITORY = "ptest-tui/python"
+_VERSION_RE = re.compile(r"^3\.\d{1,2}$")
+# A docker reference: optional registry[:port]/, lowercase path components, optional :tag.
+_TAG_RE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$"
+)
+
+
+def supported() -> str:
+    """``3.9, 3.11, 3.13`` for messages."""
+    return ", ".join(sorted(SUITES, key=lambda v: tuple(int(p) for p in v.split("."))))
+
+
+def check_python(python: str) -> str:
+    """``X.Y`` for a base image (``3.11.4`` is cut to ``3.11``); UsageError otherwise."""
+    short = ".".join(python.strip().split(".")[:2])
+    if not _VERSION_RE.match(short):
+        raise UsageError(f"invalid Python version {python!r}", f"use one of: {supported()}")
+    return short
+
+
+def suite_for(python: str, suite: str = "") -> str:
+    """The Debian suite for ``python``, unless ``suite`` names one explicitly."""
+    if suite:
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", suite):
+            raise UsageError(f"invalid Debian suite {suite!r}", "use a codename such as bookworm")
+        return suite
+    short = check_python(python)
+    if short not in SUITES:
+        raise UsageError(
+            f"no Debian suite ships Python {short} as python3",
+            f"use --python with one of: {supported()} (or pass --suite)",
+        )
+    return SUITES[short]
+
+
+def check_tag(tag: str) -> str:
+    """``tag`` if it is a valid docker image reference."""
+    if not tag or len(tag) > 255 or not _TAG_RE.match(tag):
+        raise UsageError(
+            f"invalid image tag {tag!r}", "use lowercase repo[:tag], e.g. ptest-tui/python:3.11"
+        )
+    return tag
+
+
+def default_tag(python: str, config_image: str, config_image_python: str = "") -> str:
+    """``docker.image`` when it is for ``python`` (by label or by tag), else the default."""
+    short = check_python(python)
+    if config_image:
+        tag = config_image.rsplit("/", 1)[-1].partition(":")[2]
+        if config_image_python == short or (not config_image_python and tag == short):
+            return config_image
+    return f"{DEFAULT_REPOSITORY}:{short}"
+
+
+def _list_entries(text: str) -> Iterator[tuple[str, list[str]]]:
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        words = line.split()
+        if len(words) < 3 or words[0] != "deb":
+            continue
+        rest = words[1:]
+        if rest[0].startswith("["):  # [arch=amd64 signed-by=...] options
+            while rest and not rest[0].endswith("]"):
+                rest = rest[1:]
+            rest = rest[1:]
+        if len(rest) >= 2:
+            yield rest[0], [rest[1]]
+
+
+def _deb822_entries(text: str) -> Iterator[tuple[str, list[str]]]:
+    for paragraph in re.split(r"\n\s*\n", text):
+        fields: dict[str, str] = {}
+        key = ""
+        for raw in paragraph.splitlines():
+            if raw.lstrip().startswith("#"):
+                continue
+            if raw[:1] in (" ", "\t") and key:
+                fields[key] += " " + raw.strip()
+                continue
+            key, sep, value = raw.partition(":")
+            if sep:
+                key = key.strip().lower()
+                fields[key] = value.strip()
+        if fields.get("enabled", "yes").lower() == "no":
+            continue
+        if "deb" not in fields.get("types", "").split():
+            continue
+        suites = fields.get("suites", "").split()
+        for uri in fields.get("uris", "").split():
+            yield uri, suites
+
+
+def source_files(locations: Iterable[Path] = APT_SOURCES) -> list[Path]:
+    """apt source files in the order apt reads them (disabled files are skipped)."""
+    files: list[Path] = []
+    for location in locations:
+        if location.is_dir():
+            files += sorted(
+                p for p in location.iterdir() if p.suffix in (".list", ".sources") and p.is_file()
+            )
+        elif location.is_file():
+            files.append(location)
+    return files
+
+
+def host_mirror(locations: Iterable[Path] = APT_SOURCES) -> str:
+    """The first Debian archive URI in the host's apt sources, or "" if there is none.
+
+    An entry counts when one of its suites is a plain Debian codename or alias
+    (``bookworm``, ``stable``): that skips security and update archives and third-party
+    repositories, whose suites are named differently.
+    """
+    for path in source_files(locations):
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        entries = _deb822_entries(text) if path.suffix == ".sources" else _list_entries(text)
+        for uri, suites in entries:
+            if uri.startswith(("http://", "https://", "file:/")) and DEBIAN_SUITES & set(suites):
+                return uri
+    return ""
+
+
+def pick_mirror(flag: str, configured: str, locations: Iterable[Path] = APT_SOURCES) -> str:
+    """``--mirror``, else ``image.mirror``, else the host's; "" lets debootstrap choose."""
+    return flag or configured or host_mirror(locations)
+
+
+def cache_name(suite: str, include: Iterable[str] = INCLUDE) -> str:
+    """The rootfs tarball's file name: suite, machine and package set (not the mirror)."""
+    packages = ",".join(sorted(include))
+    digest = hashlib.sha256(packages.encode()).hexdigest()[:8]
+    return f"{suite}-{platform.machine()}-minbase-{digest}.tar.gz"
