@@ -118,5 +118,13 @@ def docker_ready(image: str) -> bool:
 
 
 def clean_env() -> dict[str, str]:
-    """The environment for benchmark subprocesses (no PTEST_* overrides)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("PTEST_")}
+    """The environment for benchmark subprocesses, as on a user's machine.
+
+    No PTEST_* overrides, and bytecode caching on (some sandboxes set
+    PYTHONDONTWRITEBYTECODE, which makes every Python start recompile its modules).
+    """
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PTEST_") and k != "PYTHONDONTWRITEBYTECODE"
+    }

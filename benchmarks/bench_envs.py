@@ -49,8 +49,9 @@ def bench_virtualenv(runs: int) -> list[str]:
         )
         rows.append(
             time_command(
-                "uv venv (no ptest-tui)",
-                lambda i: [str(BIN / "uv"), "venv", "-q", str(ws / f"uv{i}")],
+                "uv venv --python (same interpreter, no ptest-tui)",
+                lambda i: [str(BIN / "uv"), "venv", "-q", "--python", sys.executable,
+                           str(ws / f"uv{i}")],
                 runs,
                 cwd=ws,
                 env=env,
@@ -59,7 +60,8 @@ def bench_virtualenv(runs: int) -> list[str]:
         rows.append(
             time_command(
                 "virtualenv (default seeding)",
-                lambda i: [str(BIN / "virtualenv"), "-q", str(ws / f"ve{i}")],
+                lambda i: [str(BIN / "virtualenv"), "-q", "--python", sys.executable,
+                           str(ws / f"ve{i}")],
                 runs,
                 cwd=ws,
                 env=env,

@@ -70,7 +70,8 @@ class DockerEngine(IsolationEngine):
 
     name = "docker"
     description = "Docker container per environment (limits, image, network isolation)"
-    capabilities = frozenset({"python", "packages", "limits", "image", "network"})
+    # "packages" arrives with the package manager (host cache mounted into the container).
+    capabilities = frozenset({"python", "limits", "image", "network"})
 
     def __init__(self, context: EngineContext) -> None:
         super().__init__(context)
