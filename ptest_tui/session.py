@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -34,7 +33,6 @@ from ptest_tui.engines.registry import EngineRegistry
 from ptest_tui.engines.selection import Selection, select_isolation
 from ptest_tui.engines.spec import EnvSpec
 from ptest_tui.errors import (
-    CancelledError,
     ConfigError,
     EngineUnavailableError,
     EnvStateError,
@@ -42,7 +40,6 @@ from ptest_tui.errors import (
     UsageError,
 )
 from ptest_tui.events import (
-    CleanupRemoved,
     EnvCreated,
     EnvCreating,
     EnvDeleted,
@@ -51,105 +48,17 @@ from ptest_tui.events import (
     EventBus,
     OutputLine,
 )
+from ptest_tui.outcomes import CleanupItem, CreateOutcome, EnvView
+from ptest_tui.ownership import own_start_time, owner_alive
 from ptest_tui.store import EnvRecord, Store
-from ptest_tui.validation import validate_name
+from ptest_tui.validation import validate_name, validate_requirement
 from ptest_tui.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
+__all__ = ["CleanupItem", "CreateOutcome", "EnvView", "Session", "owner_alive"]
+
 SPEC_KEYS = tuple(ENV_FIELDS)
-
-
-def process_started(pid: int) -> float | None:
-    """When process ``pid`` started (seconds since boot), or None if it is gone.
-
-    On Linux this reads /proc directly (psutil costs ~30 ms to import, a tenth of a whole
-    command); elsewhere psutil answers. The value is only compared with itself.
-    """
-    stat = Path(f"/proc/{pid}/stat")
-    if stat.parent.parent.is_dir() and Path("/proc/self/stat").exists():
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            return None
-        # Field 22 of stat (starttime, in clock ticks) is the 20th after the command name.
-        return int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    import psutil
-
-    try:
-        return float(psutil.Process(pid).create_time())
-    except psutil.Error:
-        return None
-
-
-def owner_alive(pid: int | None, started: float | None) -> bool:
-    """Whether the process that owns a transient state still runs (pid reuse checked)."""
-    if pid is None:
-        return False
-    now = process_started(pid)
-    return now is not None and (started is None or abs(now - started) < 0.5)
-
-
-def _own_start_time() -> float:
-    started = process_started(os.getpid())
-    assert started is not None
-    return started
-
-
-def _check_requirement(text: str) -> None:
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        Requirement(text)
-    except InvalidRequirement:
-        raise UsageError(
-            f"malformed requirement {text!r}", "use a name with an optional version: attrs>=23"
-        ) from None
-
-
-@dataclass(frozen=True)
-class CreateOutcome:
-    """One result of :meth:`Session.create_envs`: a record or an error."""
-
-    name: str
-    record: EnvRecord | None
-    error: PtestError | None
-    seconds: float
-
-    @property
-    def ok(self) -> bool:
-        """True when the environment was created."""
-        return self.error is None
-
-
-@dataclass(frozen=True)
-class EnvView:
-    """An environment for listings: the stored record, or a declared-only entry."""
-
-    name: str
-    status: str  # a store status, or "declared" for envs only in ptest.toml
-    isolation: str
-    reason: str
-    record: EnvRecord | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        base = self.record.to_dict() if self.record else {"name": self.name, "spec": {}}
-        return {**base, "status": self.status, "isolation": self.isolation, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class CleanupItem:
-    """One thing :meth:`Session.cleanup` removed (or would remove with ``dry_run``)."""
-
-    kind: str
-    name: str
-    env: str
-    reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        """JSON-ready data."""
-        return {"kind": self.kind, "name": self.name, "env": self.env, "reason": self.reason}
 
 
 class Session:
@@ -191,7 +100,7 @@ class Session:
     def _own_start(self) -> float:
         # psutil costs ~30 ms to import; only pay it when a transient state is claimed.
         if self._own_start_cache is None:
-            self._own_start_cache = _own_start_time()
+            self._own_start_cache = own_start_time()
         return self._own_start_cache
 
     @classmethod
@@ -254,7 +163,7 @@ class Session:
                 "use one of: auto, " + ", ".join(self.engines.names()),
             )
         for requirement in declared.get("packages", []):
-            _check_requirement(requirement)
+            validate_requirement(requirement)
         data = {**declared, "name": name, "isolation": isolation}
         return EnvSpec.from_dict(data)
 
@@ -371,7 +280,7 @@ class Session:
             cancel.raise_if_cancelled("create")
             state = engine.create(spec, cancel)
         except BaseException as exc:
-            self._rollback(spec.name, engine, exc)
+            self._rollback(spec.name, engine, exc, keep_record=not claim)
             raise
         record = self.store.update_env(
             spec.name,
@@ -386,7 +295,10 @@ class Session:
         self.bus.publish(EnvCreated(spec.name, selection.level, time.monotonic() - start))
         return record
 
-    def _rollback(self, name: str, engine: IsolationEngine, exc: BaseException) -> None:
+    def _rollback(
+        self, name: str, engine: IsolationEngine, exc: BaseException, keep_record: bool
+    ) -> None:
+        """Undo a failed build: remove what was made; a repaired env stays, marked broken."""
         message = exc.message if isinstance(exc, PtestError) else str(exc) or type(exc).__name__
         hint = exc.hint if isinstance(exc, PtestError) else ""
         self.bus.publish(EnvFailed(name, message, hint))
@@ -395,7 +307,12 @@ class Session:
             if record is not None:
                 engine.delete(record)
             shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
-            self.store.delete_env(name, note=f"create failed: {message}")
+            if keep_record:
+                self.store.update_env(
+                    name, status="broken", note="repair failed", error=message, owner_pid=None
+                )
+            else:
+                self.store.delete_env(name, note=f"create failed: {message}")
         except Exception:
             log.exception("could not roll back environment %s", name)
             self.store.update_env(name, status="broken", error=message, owner_pid=None)
@@ -499,7 +416,7 @@ class Session:
         )
         if record.status not in allowed:
             raise self._state_error(record, "delete")
-        engine = self.engines.get(record.isolation)
+        engine = self.engine_for(record.isolation)  # a down daemon fails here, changing nothing
         record = self.store.update_env(
             name,
             status="deleting",
@@ -562,50 +479,21 @@ class Session:
             owner_pid=self._own_pid,
             owner_start=self._own_start,
         )
-        engine.delete(record)
-        shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
-        selection = Selection(record.isolation, record.reason)
         try:
-            return self._build(spec, selection, engine, cancel or CancelToken(), claim=False)
-        except CancelledError:
+            engine.delete(record)
+            shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
+        except PtestError as exc:
+            self.store.update_env(name, status="broken", error=exc.message, owner_pid=None)
             raise
+        selection = Selection(record.isolation, record.reason)
+        return self._build(spec, selection, engine, cancel or CancelToken(), claim=False)
 
     def cleanup(self, dry_run: bool = False, include_broken: bool = True) -> list[CleanupItem]:
-        """Remove leftovers: broken envs and resources no stored environment owns."""
-        items: list[CleanupItem] = []
-        records = self.store.list_envs()
-        if include_broken:
-            for record in records:
-                if record.status == "broken":
-                    items.append(
-                        CleanupItem("env", record.name, record.name, record.error or "broken")
-                    )
-                    if not dry_run:
-                        self.delete_env(record.name)
-        known = {r.name for r in self.store.list_envs()}
-        for folder in self._orphan_folders(known):
-            items.append(
-                CleanupItem("folder", str(folder), folder.name, "no environment owns this folder")
-            )
-            if not dry_run:
-                shutil.rmtree(folder, ignore_errors=True)
-        for level in self.engines.names():
-            engine = self.engines.get(level)
-            if engine.unavailable_reason():
-                continue
-            for leftover in engine.leftovers(known):
-                items.append(
-                    CleanupItem(leftover.kind, leftover.name, leftover.env, leftover.reason)
-                )
-                if not dry_run:
-                    engine.remove_leftover(leftover)
-        for item in items:
-            if not dry_run:
-                self.bus.publish(CleanupRemoved(item.kind, item.name, item.reason))
-        return items
+        """Remove leftovers: broken envs and resources no stored environment owns.
 
-    def _orphan_folders(self, known: set[str]) -> list[Path]:
-        root = self.workspace.state_dir / "envs"
-        if not root.is_dir():
-            return []
-        return [p for p in sorted(root.iterdir()) if p.is_dir() and p.name not in known]
+        One item that cannot be removed (say, its engine is down) is reported with its
+        error and the others are still removed.
+        """
+        from ptest_tui.cleanup import cleanup
+
+        return cleanup(self, dry_run=dry_run, include_broken=include_broken)

@@ -88,3 +88,16 @@ def parse_pids(value: str | int) -> int:
     if pids < 1:
         raise UsageError(f"pids limit {value!r} must be positive", "use a number such as 256")
     return pids
+
+
+def validate_requirement(text: str) -> str:
+    """Return ``text`` if it is a valid PEP 508 requirement."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        raise UsageError(
+            f"malformed requirement {text!r}", "use a name with an optional version: attrs>=23"
+        ) from None
+    return text
