@@ -43,17 +43,18 @@ def test_wheel_installs_into_fresh_venv_with_themes(tmp_path: Path) -> None:
         "print(','.join(names))"
     )
     out = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", check], capture_output=True, text=True, check=True
+        [str(venv / "bin" / "python"), "-c", check], capture_output=True, text=True, check=True, cwd=tmp_path
     ).stdout.strip()
     assert {"ptest-dark.toml", "ptest-light.toml", "ptest-high-contrast.toml"} <= set(out.split(","))
     version = subprocess.run(
-        [str(venv / "bin" / "ptest-tui"), "--version"], capture_output=True, text=True, check=True
+        [str(venv / "bin" / "ptest-tui"), "--version"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
     )
     assert version.stdout.startswith("ptest-tui ")
     templates = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
          "import importlib.resources as r; print(sorted(p.name for p in"
          " (r.files('ptest_tui.config') / 'templates').iterdir()))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, cwd=tmp_path,
     ).stdout
     assert "minimal.toml" in templates

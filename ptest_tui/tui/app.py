@@ -1,0 +1,362 @@
+"""The full-screen app: environments on the left, detail and log on the right.
+
+Every engine call runs in a thread worker and reports back with a message (see
+``messages.py`` and ``bridge.py``); widgets are only touched on the app's own thread. The
+environment list is re-read from the store every two seconds (never two reads at once), so
+changes made by the CLI in another terminal show up by themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
+from textual.widgets import DataTable, Footer, Header, Input
+from textual.worker import get_current_worker
+
+from ptest_tui.errors import PtestError
+from ptest_tui.session import EnvView, Session
+from ptest_tui.tui.actions import EnvActions
+from ptest_tui.tui.bridge import (
+    EngineEvent,
+    EventBridge,
+    LogRecordPosted,
+    OutputReady,
+    capture_logging,
+)
+from ptest_tui.tui.messages import DetailLoaded, EnginesChecked, EnvsLoaded
+from ptest_tui.tui.screens.create_env import CreateEnvScreen
+from ptest_tui.tui.screens.help import HelpScreen, Section, app_sections
+from ptest_tui.tui.themes import DEFAULT_THEME, shipped_themes
+from ptest_tui.tui.widgets.env_detail import EnvDetailPanel, load_detail
+from ptest_tui.tui.widgets.env_table import EnvRow, EnvTable, FilterInput
+from ptest_tui.tui.widgets.log_pane import LogPane, describe_event
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 2.0
+MAIN_SCREEN_ACTIONS = frozenset(
+    {"create", "delete", "exec", "repair", "cleanup", "stop", "refresh", "filter", "help",
+     "clear_log", "leave"}
+)
+COMPACT_BELOW = 110  # terminal columns under which the footer drops its padding
+
+
+class PtestApp(EnvActions):
+    """ptest-tui's full-screen app over one :class:`Session`."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ptest-tui"
+    AUTO_FOCUS = "#envs"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "create", "Create", tooltip="Create an environment (dialog)"),
+        Binding("d", "delete", "Delete", tooltip="Delete the selected environment (asks first)"),
+        Binding("e", "exec", "Exec",
+                tooltip="Run a command in the selected environment; output goes to the log"),
+        Binding("R", "repair", "Repair",
+                tooltip="Repair: rebuild the selected environment from its stored spec"),
+        Binding("x", "cleanup", "Cleanup",
+                tooltip="Clean up broken environments and leftovers (asks first)"),
+        Binding("s", "stop", "Stop", show=False,
+                tooltip="Stop what runs in the selected environment"),
+        Binding("r", "refresh", "Refresh", show=False,
+                tooltip="Refresh now (the list also refreshes itself every 2 s)"),
+        Binding("slash", "filter", "Filter", show=False, tooltip="Filter the table as you type"),
+        Binding("question_mark", "help", "Help", tooltip="This list of keys"),
+        Binding("ctrl+l", "clear_log", "Clear log", show=False, tooltip="Empty the log pane"),
+        Binding("q", "leave", "Quit", tooltip="Quit (running commands are stopped first)"),
+    ]
+
+    def __init__(self, session: Session, *, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__()
+        self.session = session
+        self.poll_seconds = poll_seconds
+        self.sub_title = session.config.workspace_name
+        self.bridge = EventBridge(self, session.bus)
+        self.views: dict[str, EnvView] = {}
+        self.unavailable: dict[str, str | None] = {}
+        self._refresh_again = False
+        self._refresh_error = ""
+        self._select_after_refresh: str | None = None
+        self._restore_logging: object = None
+        self.themes: list[Theme] = shipped_themes()
+        for theme in self.themes:
+            self.register_theme(theme)
+        wanted = session.config.ui.theme or DEFAULT_THEME
+        self._theme_problem = "" if wanted in self.available_themes else wanted
+        self.theme = DEFAULT_THEME if self._theme_problem else wanted
+        self.init_actions()
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Header, the two panes and the footer."""
+        yield Header(icon="◆")
+        with Horizontal(id="main"):
+            with Vertical(id="left") as left:
+                left.border_title = "Environments"
+                yield FilterInput(placeholder="/ filter", id="filter")
+                yield EnvTable(id="envs")
+            with Vertical(id="right"):
+                detail = EnvDetailPanel(id="detail")
+                detail.border_title = "Details"
+                yield detail
+                pane = LogPane(id="log")
+                pane.border_title = "Log"
+                yield pane
+        yield Footer()
+
+    @property
+    def table(self) -> EnvTable:
+        """The environments table."""
+        return self.query_one(EnvTable)
+
+    @property
+    def log_pane(self) -> LogPane:
+        """The log pane."""
+        return self.query_one(LogPane)
+
+    @property
+    def selected(self) -> str | None:
+        """The name of the highlighted environment."""
+        return self.table.selected_name
+
+    def on_mount(self) -> None:
+        """Connect the engine, load the data and start polling."""
+        self.bridge.start()
+        self._restore_logging = capture_logging(self)
+        self.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        if self._theme_problem:
+            self.notify(
+                f"unknown theme {self._theme_problem!r} in ui.theme; using {DEFAULT_THEME}"
+                "\nhint: use one of " + ", ".join(t.name for t in self.themes),
+                severity="warning",
+                markup=False,
+            )
+        if self.session.recovered:
+            names = ", ".join(self.session.recovered)
+            self.notify(
+                f"left half-done by a killed process, now broken: {names}"
+                "\nhint: select one and press R to repair it, or x to clean up",
+                title="Recovered environments",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+        self.request_refresh()
+        self.check_engines()
+        self.set_interval(self.poll_seconds, self.request_refresh)
+
+    def on_unmount(self) -> None:
+        """Disconnect from the engine and stop anything still running."""
+        self.bridge.stop()
+        self.cancel_all()
+        if callable(self._restore_logging):
+            self._restore_logging()
+
+    def on_resize(self, event: Resize) -> None:
+        """Tighten the footer on narrow terminals so every key still shows."""
+        self.query_one(Footer).compact = event.size.width < COMPACT_BELOW
+
+    def _on_theme_changed(self, theme: Theme) -> None:
+        self.table.redraw(force=True)
+
+    # -- loading ------------------------------------------------------------------------
+
+    def request_refresh(self) -> None:
+        """Re-read the environments, unless a read is running (then once more after it)."""
+        if self._busy("refresh"):
+            self._refresh_again = True
+            return
+        self._refresh_again = False
+        self.load_envs()
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
+    def load_envs(self) -> None:
+        """Read the listing in a thread and post it."""
+        try:
+            views = tuple(self.session.list_envs())
+        except PtestError as exc:
+            self.call_from_thread(self._refresh_failed, exc)
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(EnvsLoaded(views))
+
+    def _refresh_failed(self, error: PtestError) -> None:
+        # Polling repeats every few seconds; say it once, not every time.
+        if error.one_line() != self._refresh_error:
+            self._refresh_error = error.one_line()
+            self.show_error(error, title="Cannot read the workspace state")
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def load_detail(self, view: EnvView) -> None:
+        """Gather one environment's detail (the engine status may be slow) and post it."""
+        try:
+            detail = load_detail(self.session, view)
+        except PtestError:
+            return  # deleted meanwhile; the next listing drops it
+        if not get_current_worker().is_cancelled:
+            self.post_message(DetailLoaded(detail))
+
+    @work(thread=True, exclusive=True, group="engines", exit_on_error=False)
+    def check_engines(self) -> None:
+        """Ask each engine once whether it can run here (Docker may need a round trip)."""
+        result: dict[str, str | None] = {}
+        for level in self.session.engines.names():
+            try:
+                result[level] = self.session.engines.get(level).unavailable_reason()
+            except Exception as exc:  # a broken plugin must not take the app down
+                result[level] = str(exc)
+        self.post_message(EnginesChecked(result))
+
+    def on_envs_loaded(self, message: EnvsLoaded) -> None:
+        """Show a new listing; reload the detail if the selected env changed."""
+        old = self.views
+        self._refresh_error = ""
+        self.views = {view.name: view for view in message.views}
+        self.render_rows()
+        if self._select_after_refresh and self.table.select_name(self._select_after_refresh):
+            self._select_after_refresh = None
+        selected = self.selected
+        if selected is None:
+            self.query_one(EnvDetailPanel).show(None)
+        elif old.get(selected) != self.views.get(selected):
+            self.load_detail(self.views[selected])
+        if self._refresh_again:
+            self.request_refresh()
+
+    def render_rows(self) -> None:
+        """Rebuild the table rows from the listing and what is running."""
+        rows = [
+            EnvRow.from_view(view, self.session.config.envs.get(name), self.activity.get(name, ""))
+            for name, view in self.views.items()
+        ]
+        self.table.set_rows(rows)
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        """Show the detail if it is still the selected env."""
+        if message.detail.name == self.selected:
+            self.query_one(EnvDetailPanel).show(message.detail)
+
+    def on_engines_checked(self, message: EnginesChecked) -> None:
+        """Remember engine availability; update an open create dialog."""
+        self.unavailable = message.unavailable
+        if isinstance(self.screen, CreateEnvScreen):
+            self.screen.set_unavailable(self.unavailable)
+
+    @on(DataTable.RowHighlighted, "#envs")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        name = self.selected
+        view = self.views.get(name) if name else None
+        panel = self.query_one(EnvDetailPanel)
+        if view is None:
+            panel.show(None)
+        elif panel.detail is None or panel.detail.name != name:
+            self.load_detail(view)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+
+    # -- engine events ------------------------------------------------------------------
+
+    def on_output_ready(self, message: OutputReady) -> None:
+        """Drain the buffered output lines into the log in one write."""
+        batch = self.bridge.drain()
+        self.log_pane.output_lines(batch.lines, batch.dropped)
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        """Log an engine event and re-read the listing."""
+        line = describe_event(message.event)
+        if line is not None:
+            text, variable = line
+            self.log_pane.event_line(message.event.at, text, variable)
+        self.request_refresh()
+
+    def on_log_record_posted(self, message: LogRecordPosted) -> None:
+        """Show a Python logging record from the engine."""
+        variable = "error" if message.level >= logging.ERROR else "warning"
+        if message.level < logging.WARNING:
+            variable = "foreground-muted"
+        self.log_pane.event_line(time.time(), message.text, variable)
+
+    def show_error(self, error: PtestError, title: str = "") -> None:
+        """A PtestError as a notification: the message, then the hint."""
+        text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
+        self.notify(text, title=title, severity="error", markup=False, timeout=8)
+
+    # -- simple actions -----------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """r: re-read everything now, including the selected env's engine status."""
+        self.request_refresh()
+        self.check_engines()
+        name = self.selected
+        if name and name in self.views:
+            self.load_detail(self.views[name])
+
+    def action_filter(self) -> None:
+        """/: type to filter the table."""
+        self.query_one(FilterInput).focus()
+
+    def action_clear_log(self) -> None:
+        """Ctrl+L: empty the log pane."""
+        self.log_pane.clear()
+
+    def action_help(self) -> None:
+        """?: the key list."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_sections()))
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q (anywhere): stop running commands and leave."""
+        self.cancel_all()
+        self.exit(0)
+
+    async def action_leave(self) -> None:
+        """q on the main screen: quit."""
+        await self.action_quit()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The main screen's keys are off while a dialog is open (Esc closes it first)."""
+        return not (action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, ModalScreen))
+
+    def help_sections(self) -> list[Section]:
+        """Every key of the app, its widgets and its dialogs, for the help screen."""
+        return app_sections(self.BINDINGS)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette: the same actions as the keys, and one entry per theme."""
+        actions = (
+            ("Create environment", "Open the create dialog (c)", self.action_create),
+            ("Delete environment", "Delete the selected environment (d)", self.action_delete),
+            ("Run a command", "Run a command in the selected environment (e)", self.action_exec),
+            ("Repair environment", "Rebuild the selected broken environment (R)",
+             self.action_repair),
+            ("Clean up", "Remove broken environments and leftovers (x)", self.action_cleanup),
+            ("Stop", "Stop what runs in the selected environment (s)", self.action_stop),
+            ("Refresh", "Re-read environments and engine status (r)", self.action_refresh),
+            ("Filter environments", "Focus the table filter (/)", self.action_filter),
+            ("Clear log", "Empty the log pane (Ctrl+L)", self.action_clear_log),
+            ("Keys", "Show every key (?)", self.action_help),
+        )
+        for title, help_text, callback in actions:
+            yield SystemCommand(title, help_text, callback)
+        for theme in self.themes:
+            yield SystemCommand(
+                f"Switch theme: {theme.name}",
+                f"Use the {theme.name} theme shipped with ptest-tui",
+                partial(setattr, self, "theme", theme.name),
+            )
+        yield from super().get_system_commands(screen)
+

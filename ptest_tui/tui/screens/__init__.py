@@ -1,0 +1,1 @@
+"""Modal screens: help, confirmation, create-environment and run-command dialogs."""

@@ -1,0 +1,113 @@
+"""The help screen: every key of every screen, built from the live binding tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ptest_tui.tui.screens.confirm import ConfirmScreen
+from ptest_tui.tui.screens.create_env import CreateEnvScreen
+from ptest_tui.tui.screens.run_command import RunCommandScreen
+from ptest_tui.tui.widgets.env_table import EnvTable, FilterInput
+from ptest_tui.tui.widgets.log_pane import LogPane
+
+Section = tuple[str, Sequence[tuple[str, str]]]
+
+
+def key_rows(bindings: Iterable[BindingType], display: dict[str, str]) -> list[tuple[str, str]]:
+    """(keys, description) rows for a BINDINGS list, merging keys that share an action."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for item in bindings:
+        if not isinstance(item, Binding):
+            continue
+        shown = item.key_display or " / ".join(
+            display.get(key.strip(), key.strip()) for key in item.key.split(",")
+        )
+        # The tooltip is the longer explanation; the description is the footer's label.
+        rows.setdefault((item.action, item.tooltip or item.description), []).append(shown)
+    return [(" / ".join(keys), description) for (_action, description), keys in rows.items()]
+
+
+def render_sections(sections: Sequence[Section]) -> Content:
+    """Sections as aligned two-column text."""
+    width = max((len(keys) for _, rows in sections for keys, _ in rows), default=8) + 3
+    parts: list[Content] = []
+    for index, (title, rows) in enumerate(sections):
+        if index:
+            parts.append(Content(""))
+        parts.append(Content.styled(title, "bold $primary"))
+        for keys, description in rows:
+            parts.append(
+                Content.assemble(("  " + keys.ljust(width), "bold $accent"), description)
+            )
+    return Content("\n").join(parts)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable list of keys; Esc, q or ? closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close help"),
+        Binding("j", "scroll(1)", "Scroll down", show=False),
+        Binding("k", "scroll(-1)", "Scroll up", show=False),
+    ]
+
+    def __init__(self, sections: Sequence[Section]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        """The key table in a scrolling box."""
+        with VerticalScroll(classes="dialog", id="help-dialog") as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "Esc close"
+            yield Static(render_sections(self.sections), id="help-body")
+
+    def on_mount(self) -> None:
+        """Let j/k scroll right away."""
+        self.query_one("#help-dialog").focus()
+
+    def action_scroll(self, lines: int) -> None:
+        """Scroll the key list."""
+        self.query_one("#help-dialog", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_close(self) -> None:
+        """Back to where you were."""
+        self.dismiss(None)
+
+    @property
+    def text(self) -> str:
+        """Plain text of the help (tests, screen readers)."""
+        return render_sections(self.sections).plain
+
+
+def app_sections(app_bindings: Sequence[BindingType]) -> list[Section]:
+    """Help sections: the app's bindings, then each widget's and dialog's."""
+    display = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter",
+               "ctrl+l": "Ctrl+L", "down": "↓", "up": "↑", "tab": "Tab"}
+    main = [
+        *key_rows(app_bindings, display),
+        ("Tab / Shift+Tab", "Move focus between filter, table, details and log"),
+        ("Ctrl+P", "Command palette: every action, plus switching theme"),
+        ("Ctrl+Q", "Quit from anywhere, even with a dialog open"),
+    ]
+    return [
+        ("Main screen", main),
+        ("Environments table", [("↑ / ↓", "Move the selection"),
+                                *key_rows(EnvTable.BINDINGS, display)]),
+        ("Filter", key_rows(FilterInput.BINDINGS, display)),
+        ("Log pane", key_rows(LogPane.BINDINGS, display)),
+        ("Create dialog", [("Tab", "Next field"), ("← / →", "Choose the isolation level"),
+                           ("Enter", "Create"), *key_rows(CreateEnvScreen.BINDINGS, display)]),
+        ("Run-command dialog", [("Enter", "Run"),
+                                *key_rows(RunCommandScreen.BINDINGS, display)]),
+        ("Confirm dialog", key_rows(ConfirmScreen.BINDINGS, display)),
+        ("Help screen", key_rows(HelpScreen.BINDINGS, display)),
+    ]

@@ -1,0 +1,1 @@
+"""Widgets of the main screen: environments table, detail panel and log pane."""

@@ -1,0 +1,207 @@
+"""The environments table: one row per stored or declared environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Input
+
+from ptest_tui.session import EnvView
+from ptest_tui.tui.style import status_look, theme_color
+
+MIN_SUMMARY_WIDTH = 16
+COLUMNS = (("name", "Name"), ("isolation", "Isolation"), ("status", "Status"),
+           ("python", "Python"), ("summary", "Summary"))
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())  # errors can span lines; a cell shows one
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass(frozen=True)
+class EnvRow:
+    """What one table row shows (a value, so unchanged rows are not redrawn)."""
+
+    name: str
+    isolation: str
+    status: str
+    python: str
+    summary: str
+    activity: str = ""
+
+    @classmethod
+    def from_view(
+        cls, view: EnvView, declared: Mapping[str, Any] | None = None, activity: str = ""
+    ) -> EnvRow:
+        """Build a row from a session listing entry (``declared``: its ptest.toml table)."""
+        record = view.record
+        spec: Mapping[str, Any] = record.spec if record else (declared or {})
+        state = record.engine_state if record else {}
+        python = str(state.get("python_version") or spec.get("python") or "")
+        if view.status == "broken" and record and record.error:
+            summary = record.error
+        elif spec.get("description"):
+            summary = str(spec["description"])
+        else:
+            summary = view.reason
+        return cls(view.name, view.isolation, view.status, python, summary, activity)
+
+    def matches(self, needle: str) -> bool:
+        """Whether the filter text ``needle`` occurs in any column (case-insensitive)."""
+        needle = needle.strip().lower()
+        if not needle:
+            return True
+        haystack = " ".join((self.name, self.isolation, self.status, self.python, self.summary))
+        return needle in haystack.lower()
+
+
+class EnvTable(DataTable[Any]):
+    """A DataTable of environments with vim keys, filtering and theme-aware status colors."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "First", show=False),
+        Binding("G", "scroll_bottom", "Last", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.rows_all: tuple[EnvRow, ...] = ()
+        self.filter_text = ""
+        self._shown: tuple[EnvRow, ...] | None = None
+        self._shown_theme = ""
+
+    def on_mount(self) -> None:
+        """Create the columns."""
+        self._add_columns()
+
+    def _add_columns(self, count: int = len(COLUMNS)) -> None:
+        for key, label in COLUMNS[:count]:
+            self.add_column(label, key=key)
+
+    @property
+    def selected_name(self) -> str | None:
+        """The environment under the cursor, if any."""
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:  # the cursor can briefly point past a shrunk table
+            return None
+        return str(key.value) if key.value is not None else None
+
+    @property
+    def visible_names(self) -> list[str]:
+        """Names of the rows currently shown (after filtering), in order."""
+        return [row.name for row in self._shown or ()]
+
+    def set_rows(self, rows: Iterable[EnvRow]) -> None:
+        """Replace the data; redraws only when what is shown changes."""
+        self.rows_all = tuple(rows)
+        self._redraw()
+
+    def set_filter(self, text: str) -> None:
+        """Show only rows matching ``text``."""
+        self.filter_text = text
+        self._redraw()
+
+    def redraw(self, force: bool = False) -> None:
+        """Redraw (after a theme change, pass ``force``)."""
+        if force:
+            self._shown = None
+        self._redraw()
+
+    def select_name(self, name: str) -> bool:
+        """Move the cursor to ``name`` if it is shown."""
+        names = self.visible_names
+        if name not in names:
+            return False
+        self.move_cursor(row=names.index(name))
+        return True
+
+    def _status_cell(self, row: EnvRow) -> Text:
+        look = status_look(row.status)
+        color = theme_color(self.app, look.variable)
+        return Text.assemble((look.icon, color), " ", (row.status, color))
+
+    def _layout(self, rows: tuple[EnvRow, ...]) -> tuple[int, int]:
+        """How many columns fit, and the room left for the summary.
+
+        Narrow terminals drop the summary, then the Python column, instead of making the
+        table scroll sideways.
+        """
+        available = self.scrollable_content_region.width or 100
+        pad = 2 * self.cell_padding
+        widths = []
+        for index, (_key, label) in enumerate(COLUMNS[:-1]):
+            cells = [(r.name, r.isolation, f"? {r.status}", r.python or "—")[index] for r in rows]
+            widths.append(max([len(label), *map(len, cells)]) + pad)
+        room = available - sum(widths) - pad - 1
+        if room >= MIN_SUMMARY_WIDTH:
+            return len(COLUMNS), room
+        count = len(COLUMNS) - 1
+        while count > 2 and sum(widths[:count]) > available:
+            count -= 1
+        return count, 0
+
+    def _summary_cell(self, row: EnvRow, width: int) -> Text:
+        if row.activity:
+            accent = theme_color(self.app, "accent")
+            return Text.assemble(("⟳ ", accent), (_shorten(row.activity, width - 2), accent))
+        muted = theme_color(self.app, "foreground-muted")
+        style = theme_color(self.app, "error") if row.status == "broken" else muted
+        return Text(_shorten(row.summary, width), style=style)
+
+    def on_resize(self) -> None:
+        """Fit the summary column to the new width."""
+        self.redraw(force=True)
+
+    def _redraw(self) -> None:
+        shown = tuple(row for row in self.rows_all if row.matches(self.filter_text))
+        theme = self.app.theme
+        if shown == self._shown and theme == self._shown_theme:
+            return
+        keep = self.selected_name
+        keep_index = self.cursor_row
+        self._shown, self._shown_theme = shown, theme
+        count, width = self._layout(shown)
+        # Auto-width columns never shrink, so start from fresh columns each time; otherwise
+        # one long summary would leave the table scrolling sideways for good.
+        self.clear(columns=True)
+        self._add_columns(count)
+        for row in shown:
+            cells = (
+                Text(row.name, style="bold"),
+                row.isolation,
+                self._status_cell(row),
+                row.python or "—",
+                self._summary_cell(row, width) if count == len(COLUMNS) else "",
+            )
+            self.add_row(*cells[:count], key=row.name)
+        names = [row.name for row in shown]
+        if keep in names:
+            self.move_cursor(row=names.index(keep), animate=False)
+        elif names:
+            # The selected env vanished (deleted elsewhere): stay at the same height.
+            self.move_cursor(row=min(keep_index, len(names) - 1), animate=False)
+
+
+class FilterInput(Input):
+    """The table filter: typing filters live; Enter, Down or Esc go back to the table."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave(True)", "Clear filter", show=False),
+        Binding("enter,down", "leave(False)", "Back to the table", show=False),
+    ]
+
+    def action_leave(self, clear: bool) -> None:
+        """Return focus to the table (Esc also clears the filter)."""
+        if clear:
+            self.value = ""
+        self.screen.query_one(EnvTable).focus()
