@@ -36,7 +36,9 @@ class Workspace:
         if explicit is not None:
             root = Path(explicit).expanduser().resolve()
             if not root.is_dir():
-                raise WorkspaceError(f"workspace folder {explicit} does not exist", "check the path")
+                raise WorkspaceError(
+                    f"workspace folder {explicit} does not exist", "check the path"
+                )
             if find_workspace(root) != root:
                 raise WorkspaceError(
                     f"{explicit} has no ptest.toml",

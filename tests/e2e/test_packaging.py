@@ -43,9 +43,11 @@ def test_wheel_installs_into_fresh_venv_with_themes(tmp_path: Path) -> None:
         "print(','.join(names))"
     )
     out = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", check], capture_output=True, text=True, check=True, cwd=tmp_path
+        [str(venv / "bin" / "python"), "-c", check],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
     ).stdout.strip()
-    assert {"ptest-dark.toml", "ptest-light.toml", "ptest-high-contrast.toml"} <= set(out.split(","))
+    shipped = set(out.split(","))
+    assert {"ptest-dark.toml", "ptest-light.toml", "ptest-high-contrast.toml"} <= shipped
     version = subprocess.run(
         [str(venv / "bin" / "ptest-tui"), "--version"],
         capture_output=True, text=True, check=True, cwd=tmp_path,
