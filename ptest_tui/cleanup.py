@@ -31,12 +31,17 @@ def cleanup(session: Session, *, dry_run: bool, include_broken: bool) -> list[Cl
     """Remove (or with ``dry_run`` only list) every leftover of the session's workspace."""
     items: list[CleanupItem] = []
 
-    def act(item: CleanupItem, remove: Callable[[], object]) -> None:
+    def act(item: CleanupItem, remove: Callable[[], object], orphan: bool = True) -> None:
         if dry_run:
             items.append(item)
             return
+        if orphan and session.store.find_env(item.env) is not None:
+            return  # an env of that name was created since we looked: not a leftover
         try:
             remove()
+        except OSError as exc:
+            items.append(CleanupItem(item.kind, item.name, item.env, item.reason, str(exc)))
+            return
         except PtestError as exc:
             log.warning("could not remove %s %s: %s", item.kind, item.name, exc.one_line())
             items.append(CleanupItem(item.kind, item.name, item.env, item.reason, exc.message))
@@ -48,11 +53,11 @@ def cleanup(session: Session, *, dry_run: bool, include_broken: bool) -> list[Cl
         for record in session.store.list_envs():
             if record.status == "broken":
                 item = CleanupItem("env", record.name, record.name, record.error or "broken")
-                act(item, partial(session.delete_env, record.name))
+                act(item, partial(session.delete_env, record.name), orphan=False)
     known = {r.name for r in session.store.list_envs()}
     for folder in orphan_folders(session.workspace.state_dir, known):
         item = CleanupItem("folder", str(folder), folder.name, "no environment owns this folder")
-        act(item, partial(shutil.rmtree, folder, ignore_errors=True))
+        act(item, partial(shutil.rmtree, folder))
     for level in session.engines.names():
         engine = session.engines.get(level)
         if engine.unavailable_reason():

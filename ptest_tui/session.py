@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import shutil
 import time
 import uuid
@@ -36,6 +37,7 @@ from ptest_tui.errors import (
     ConfigError,
     EngineUnavailableError,
     EnvStateError,
+    PluginError,
     PtestError,
     UsageError,
 )
@@ -77,7 +79,6 @@ class Session:
         self.config: Config = load_config(workspace.root, environ, overrides)
         self.bus = bus or EventBus()
         self.session_id = uuid.uuid4().hex[:12]
-        self.store = Store(workspace.state_dir / "state.db")
         self._own_pid = os.getpid()
         self._own_start_cache: float | None = None
         context = EngineContext(
@@ -91,10 +92,22 @@ class Session:
         from ptest_tui.plugins.manager import build_plugin_manager
 
         self.plugins = build_plugin_manager(load_plugins)
-        self.engines.register_all(self.plugins.hook.ptest_register_engines())
+        self._register_engines()
+        self.store = Store(workspace.state_dir / "state.db")
         self.recovered = self.store.recover_stale(owner_alive)
         for name in self.recovered:
             log.warning("environment %s was left half-done by a killed process", name)
+
+    def _register_engines(self) -> None:
+        """Collect engines from every plugin; one that raises is reported and skipped."""
+        for impl in self.plugins.hook.ptest_register_engines.get_hookimpls():
+            try:
+                self.engines.register_all([impl.function()])
+            except Exception as exc:
+                error = exc if isinstance(exc, PtestError) else PluginError(str(exc), "")
+                log.warning(
+                    "plugin %s failed to register engines: %s", impl.plugin_name, error.message
+                )
 
     @property
     def _own_start(self) -> float:
@@ -371,7 +384,11 @@ class Session:
         env: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> ExecResult:
-        """Run ``argv`` in the environment, streaming each line as an OutputLine event."""
+        """Run ``argv`` in the environment, streaming each line as an OutputLine event.
+
+        While it runs the env is ``busy`` (several commands may run at once), so it cannot
+        be deleted or repaired under them without ``force``.
+        """
         if not argv:
             raise UsageError("no command given", "put the command after --: env exec NAME -- CMD")
         record = self.store.get_env(name)
@@ -384,15 +401,24 @@ class Session:
             if on_output:
                 on_output(stream, line)
 
-        return engine.exec(
-            record,
-            argv,
-            on_output=emit,
-            cancel=cancel or CancelToken(),
-            cwd=cwd,
-            env=env,
-            timeout=timeout,
-        )
+        try:
+            lease = self.store.acquire_lease(
+                name, self._own_pid, self._own_start, shlex.join(argv)
+            )
+        except UsageError:
+            raise self._state_error(self.store.get_env(name), "run commands in") from None
+        try:
+            return engine.exec(
+                record,
+                argv,
+                on_output=emit,
+                cancel=cancel or CancelToken(),
+                cwd=cwd,
+                env=env,
+                timeout=timeout,
+            )
+        finally:
+            self.store.release_lease(lease)
 
     @staticmethod
     def _state_error(record: EnvRecord, action: str) -> EnvStateError:
@@ -416,6 +442,19 @@ class Session:
         )
         if record.status not in allowed:
             raise self._state_error(record, "delete")
+        if record.isolation not in self.engines.names():
+            if not force:
+                raise UsageError(
+                    f"environment {name!r} uses isolation level {record.isolation!r}, which no"
+                    " installed plugin provides",
+                    "reinstall that plugin, or `env delete --force` to forget the env",
+                )
+            # Its engine is gone, so nothing can remove what it made; forget the env.
+            log.warning("forgetting %s: no engine %r is installed", name, record.isolation)
+            shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
+            self.store.delete_env(name, note=f"forgotten: engine {record.isolation} missing")
+            self.bus.publish(EnvDeleted(name))
+            return
         engine = self.engine_for(record.isolation)  # a down daemon fails here, changing nothing
         record = self.store.update_env(
             name,

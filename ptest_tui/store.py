@@ -18,7 +18,7 @@ from typing import Any
 
 from ptest_tui.errors import EnvNotFoundError, StoreError, UsageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry migrates from version N-1 to N; never edit one that has shipped.
 MIGRATIONS: dict[int, str] = {
@@ -47,6 +47,19 @@ MIGRATIONS: dict[int, str] = {
         at REAL NOT NULL
     );
     CREATE INDEX env_transitions_env ON env_transitions(env);
+    """,
+    # Leases: one row per command running in an env, so the env shows busy while any runs
+    # and cannot be deleted or repaired under them.
+    2: """
+    CREATE TABLE env_leases (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        env TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started REAL,
+        purpose TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL
+    );
+    CREATE INDEX env_leases_env ON env_leases(env);
     """,
 }
 
@@ -104,8 +117,14 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the state folder {path.parent}: {exc.strerror}",
+                "make sure it is a writable folder (not a file)",
+            ) from None
         try:
             self._conn = sqlite3.connect(
                 str(path), timeout=30.0, check_same_thread=False, isolation_level=None
@@ -290,8 +309,72 @@ class Store:
                 "SELECT status FROM environments WHERE name = ?", (name,)
             ).fetchone()
             conn.execute("DELETE FROM environments WHERE name = ?", (name,))
+            conn.execute("DELETE FROM env_leases WHERE env = ?", (name,))
             if row is not None:
                 self._log_transition(conn, name, row["status"], "", note, now)
+
+    # -- leases (commands running in an env) -------------------------------------------
+
+    def acquire_lease(self, name: str, pid: int, started: float | None, purpose: str) -> int:
+        """Record a command starting in a ready or busy env (which becomes busy)."""
+        now = time.time()
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT status FROM environments WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                raise EnvNotFoundError(
+                    f"environment {name!r} does not exist", "see `ptest-tui env list`"
+                )
+            if row["status"] not in ("ready", "busy"):
+                raise UsageError(
+                    f"environment {name!r} is {row['status']}", "it must be ready to run commands"
+                )
+            cursor = conn.execute(
+                "INSERT INTO env_leases (env, pid, started, purpose, at) VALUES (?,?,?,?,?)",
+                (name, pid, started, purpose[:200], now),
+            )
+            if row["status"] == "ready":
+                conn.execute(
+                    "UPDATE environments SET status = 'busy', updated_at = ? WHERE name = ?",
+                    (now, name),
+                )
+                self._log_transition(conn, name, "ready", "busy", "running a command", now)
+            return int(cursor.lastrowid or 0)
+
+    def release_lease(self, lease_id: int) -> None:
+        """A command ended; the env goes back to ready when no other command runs."""
+        now = time.time()
+        with self.transaction() as conn:
+            row = conn.execute("SELECT env FROM env_leases WHERE id = ?", (lease_id,)).fetchone()
+            if row is None:
+                return  # the env was force-deleted meanwhile
+            conn.execute("DELETE FROM env_leases WHERE id = ?", (lease_id,))
+            self._settle_busy(conn, row["env"], now, "commands finished")
+
+    def leases(self, name: str) -> list[tuple[int, int, float | None, str]]:
+        """Running commands of an env: (lease id, pid, start time, purpose)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, pid, started, purpose FROM env_leases WHERE env = ? ORDER BY id",
+                (name,),
+            ).fetchall()
+        return [(r["id"], r["pid"], r["started"], r["purpose"]) for r in rows]
+
+    def _settle_busy(self, conn: sqlite3.Connection, name: str, now: float, note: str) -> bool:
+        """busy -> ready when no lease is left; True if it changed."""
+        left = conn.execute("SELECT COUNT(*) FROM env_leases WHERE env = ?", (name,)).fetchone()
+        status = conn.execute(
+            "SELECT status FROM environments WHERE name = ?", (name,)
+        ).fetchone()
+        if left[0] == 0 and status is not None and status["status"] == "busy":
+            conn.execute(
+                "UPDATE environments SET status = 'ready', updated_at = ? WHERE name = ?",
+                (now, name),
+            )
+            self._log_transition(conn, name, "busy", "ready", note, now)
+            return True
+        return False
 
     def transitions(self, name: str) -> list[Transition]:
         """The status history of an environment, oldest first."""
@@ -313,11 +396,15 @@ class Store:
                 TRANSIENT,
             ).fetchall()
         for row in rows:
+            if row["status"] == "busy":
+                if self._recover_leases(row["name"], owner_alive):
+                    recovered.append(row["name"])
+                continue
             if owner_alive(row["owner_pid"], row["owner_start"]):
                 continue
             was = row["status"]
-            new = "ready" if was == "busy" else "broken"
-            error = "" if was == "busy" else f"interrupted while {was} (the process was killed)"
+            new = "broken"
+            error = f"interrupted while {was} (the process was killed)"
             try:
                 self.update_env(
                     row["name"],
@@ -332,6 +419,18 @@ class Store:
                 continue  # another process recovered it first
             recovered.append(row["name"])
         return recovered
+
+    def _recover_leases(
+        self, name: str, owner_alive: Callable[[int | None, float | None], bool]
+    ) -> bool:
+        """Drop leases of dead processes; True if the env went back to ready."""
+        dead = [lease for lease in self.leases(name) if not owner_alive(lease[1], lease[2])]
+        with self.transaction() as conn:
+            for lease_id, *_ in dead:
+                conn.execute("DELETE FROM env_leases WHERE id = ?", (lease_id,))
+            return self._settle_busy(
+                conn, name, time.time(), "recovered after the commands' process died"
+            )
 
     @staticmethod
     def _log_transition(

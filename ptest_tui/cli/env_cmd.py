@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ptest_tui.cli import signals
 from ptest_tui.cli.common import add_json_flag
 from ptest_tui.cli.env_render import (
     confirm,
@@ -301,7 +302,7 @@ def run_create(args: argparse.Namespace) -> int:
     if args.json:
         print_json([outcome_dict(o) for o in outcomes])
     if interrupted or any(isinstance(o.error, CancelledError) for o in outcomes):
-        return int(ExitCode.INTERRUPTED)
+        return signals.interrupted_exit_code()
     return int(ExitCode.OK if all(o.ok for o in outcomes) else ExitCode.FAILURE)
 
 
@@ -402,7 +403,7 @@ def run_exec(args: argparse.Namespace) -> int:
         return TIMEOUT_EXIT
     if interrupted or result.cancelled:
         print("ptest-tui: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+        return signals.interrupted_exit_code()
     return _exit_status(result.exit_code)
 
 
@@ -459,7 +460,7 @@ def run_cleanup(args: argparse.Namespace) -> int:
         print_json([item.to_dict() for item in items])
     else:
         print_cleanup(items, args.dry_run)
-    return int(ExitCode.OK)
+    return int(ExitCode.FAILURE if any(item.error for item in items) else ExitCode.OK)
 
 
 def run_repair(args: argparse.Namespace) -> int:
@@ -472,6 +473,6 @@ def run_repair(args: argparse.Namespace) -> int:
         session.get_env(args.name)
         record, interrupted = run_cancellable(lambda token: session.repair_env(args.name, token))
     if interrupted:
-        return int(ExitCode.INTERRUPTED)
+        return signals.interrupted_exit_code()
     say(f"repaired {record.name} ({record.isolation}, {time.monotonic() - started:.2f} s)")
     return int(ExitCode.OK)

@@ -302,7 +302,13 @@ def print_cleanup(items: Sequence[CleanupItem], dry_run: bool) -> None:
         return
     verb = "would remove" if dry_run else "removed"
     for item in items:
-        say(f"{verb} {item.kind} {item.name}: {item.reason}")
+        if item.error:
+            print(
+                f"ptest-tui: could not remove {item.kind} {item.name}: {item.error}",
+                file=sys.stderr,
+            )
+        else:
+            say(f"{verb} {item.kind} {item.name}: {item.reason}")
 
 
 # -- user strings --------------------------------------------------------------------------

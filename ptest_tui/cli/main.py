@@ -9,12 +9,15 @@ Errors derived from PtestError print one line (message and hint) and exit with t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from ptest_tui import __version__
+from ptest_tui.cli import signals
 from ptest_tui.errors import ExitCode, PtestError
 
 COMMAND_MODULES = (
@@ -74,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ptest_tui.cli.app_cmd import run_app
 
             return run_app(args)
+        signals.install()
         return int(handler(args))
     except PtestError as exc:
         if args.debug:
@@ -82,9 +86,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("ptest-tui: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+        return signals.interrupted_exit_code()
     except BrokenPipeError:
+        # The reader went away (`| head`); say nothing more and do not let Python complain
+        # about flushing stdout at exit.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaced for interpreter exit
         return int(ExitCode.OK)
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"ptest-tui: internal error: {type(exc).__name__}: {exc} (hint: rerun with --debug"
+            " for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return int(ExitCode.INFRASTRUCTURE)
 
 
 if __name__ == "__main__":  # pragma: no cover

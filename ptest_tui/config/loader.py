@@ -34,9 +34,10 @@ def find_workspace(start: Path) -> Path | None:
 
 def _has_tool_ptest(pyproject: Path) -> bool:
     try:
-        return "ptest" in read_toml(pyproject).get("tool", {})
+        tool = read_toml(pyproject).get("tool", {})
     except ConfigError:
         return False
+    return isinstance(tool, dict) and "ptest" in tool
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -47,6 +48,10 @@ def read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path}: invalid TOML: {exc}", "fix the syntax at the line and column shown"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not valid UTF-8 (byte {exc.start})", "save the file as UTF-8"
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}", "check the file") from None
@@ -61,8 +66,12 @@ def read_file_layer(root: Path) -> tuple[dict[str, Any], str]:
     """The raw data of the workspace's config file and a label for messages."""
     path = config_file_for(root)
     if path.name == PYPROJECT:
-        data = read_toml(path).get("tool", {}).get("ptest", {})
-        return data, f"{path} [tool.ptest]"
+        label = f"{path} [tool.ptest]"
+        data = read_toml(path).get("tool", {})
+        data = data.get("ptest", {}) if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{label}: expected a table", "write it as [tool.ptest]")
+        return data, label
     return read_toml(path), str(path)
 
 

@@ -77,7 +77,7 @@ class BasicEngine(IsolationEngine):
         variables.update(env or {})
         return run_process(
             argv,
-            cwd=Path(cwd) if cwd else self.context.root,
+            cwd=self.context.root / cwd if cwd else self.context.root,  # relative: workspace
             env=variables,
             on_output=on_output,
             cancel=cancel,

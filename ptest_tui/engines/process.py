@@ -7,6 +7,7 @@ with a grace period, sent to the whole process group so children die too.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -18,15 +19,26 @@ from typing import IO
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.engines.base import ExecResult, OutputCallback
-from ptest_tui.errors import EngineError
+from ptest_tui.errors import CancelledError, EngineError, UsageError
+
+log = logging.getLogger(__name__)
 
 GRACE_SECONDS = (3.0, 3.0, 3.0)
 POLL_SECONDS = 0.05
 
 
 def _pump(stream: IO[bytes], name: str, on_output: OutputCallback) -> None:
+    deliver = True
     for raw in iter(stream.readline, b""):
-        on_output(name, raw.decode("utf-8", "replace").rstrip("\r\n"))
+        if not deliver:
+            continue  # keep draining, or the child blocks on a full pipe
+        try:
+            on_output(name, raw.decode("utf-8", "replace").rstrip("\r\n"))
+        except Exception:
+            # A consumer that fails (say, our stdout is a closed pipe) stops receiving,
+            # but the child's output is still read to the end.
+            log.debug("output consumer failed; discarding the rest", exc_info=True)
+            deliver = False
     stream.close()
 
 
@@ -57,7 +69,13 @@ def run_process(
     cancel: CancelToken,
     timeout: float | None = None,
 ) -> ExecResult:
-    """Run ``argv`` (a list, never a shell string) and stream its output line by line."""
+    """Run ``argv`` (a list, never a shell string) and stream its output line by line.
+
+    The command runs in its own process group. When it ends, anything it left running in
+    that group (background jobs) is killed, so no process outlives the command.
+    """
+    if not cwd.is_dir():
+        raise UsageError(f"working folder {cwd} does not exist", "check --cwd")
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -75,6 +93,8 @@ def run_process(
         ) from None
     except PermissionError:
         raise EngineError(f"command not executable: {argv[0]}", "check its permissions") from None
+    except OSError as exc:
+        raise EngineError(f"cannot start {argv[0]}: {exc.strerror}", "check the command") from None
     assert proc.stdout is not None and proc.stderr is not None
     pumps = [
         threading.Thread(target=_pump, args=(proc.stdout, "stdout", on_output), daemon=True),
@@ -92,6 +112,7 @@ def run_process(
             stop_process(proc)
             break
     proc.wait()
+    _signal_group(proc, signal.SIGKILL)  # background children left in the group
     for pump in pumps:
         pump.join(timeout=5)
     return ExecResult(
@@ -100,6 +121,39 @@ def run_process(
         cancelled=cancelled,
         timed_out=timed_out,
     )
+
+
+def run_checked(
+    argv: Sequence[str],
+    *,
+    what: str,
+    cancel: CancelToken,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float | None = None,
+) -> list[str]:
+    """Run a helper command that must succeed; return its output lines.
+
+    Cancellation stops it promptly (CancelledError); a non-zero exit raises EngineError
+    naming ``what`` and the command's last output line.
+    """
+    lines: list[str] = []
+    result = run_process(
+        argv,
+        cwd=cwd or Path.cwd(),
+        env=dict(os.environ if env is None else env),
+        on_output=lambda _stream, line: lines.append(line),
+        cancel=cancel,
+        timeout=timeout,
+    )
+    if result.cancelled:
+        raise CancelledError(f"{what} cancelled", "")
+    if result.timed_out:
+        raise EngineError(f"{what} did not finish in {timeout:g} s", "try again")
+    if result.exit_code != 0:
+        last = next((line for line in reversed(lines) if line.strip()), "no output")
+        raise EngineError(f"{what} failed: {last.strip()}", "run with --debug for details")
+    return lines
 
 
 def run_quiet(

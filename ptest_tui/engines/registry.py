@@ -20,6 +20,8 @@ class EngineRegistry:
 
     def register(self, engine: type[IsolationEngine]) -> None:
         """Add one engine class; a duplicate or nameless engine is a plugin error."""
+        if not (isinstance(engine, type) and issubclass(engine, IsolationEngine)):
+            raise PluginError(f"{engine!r} is not an IsolationEngine subclass", "fix the plugin")
         name = getattr(engine, "name", "")
         if not name or name == "auto":
             raise PluginError(f"engine {engine!r} has no usable name", "set a class attribute name")
@@ -29,11 +31,17 @@ class EngineRegistry:
             )
         self._classes[name] = engine
 
-    def register_all(self, results: Iterable[Iterable[type[IsolationEngine]]]) -> None:
+    def register_all(self, results: Iterable[object]) -> None:
         """Register what each plugin's ``ptest_register_engines`` returned."""
         for engines in results:
-            for engine in engines or ():
-                self.register(engine)
+            if engines is None:
+                continue
+            if not isinstance(engines, list | tuple):
+                raise PluginError(
+                    f"ptest_register_engines returned {engines!r}", "return a list of classes"
+                )
+            for engine in engines:
+                self.register(engine)  # checks that it is an IsolationEngine class
 
     def names(self) -> list[str]:
         """Registered level names, built-ins first in their natural order."""

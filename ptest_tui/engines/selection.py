@@ -9,7 +9,7 @@ from ptest_tui.errors import UsageError
 from ptest_tui.validation import format_memory
 
 # What each built-in level can honour; plugin engines declare their own.
-NEEDS_DOCKER = ("memory", "cpus", "pids", "image", "network")
+NEEDS_DOCKER = ("memory", "cpus", "pids", "image", "network", "workspace_mount")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ def _docker_needs(spec: EnvSpec) -> list[str]:
         needs.append(f"image {spec.image}")
     if spec.network:
         needs.append(f"network {spec.network}")
+    if spec.workspace_mount:
+        needs.append(f"workspace mount {spec.workspace_mount}")
     return needs
 
 
@@ -58,7 +60,7 @@ def select_isolation(spec: EnvSpec, supported: dict[str, frozenset[str]]) -> Sel
                 "use one of: auto, " + ", ".join(sorted(supported)),
             )
         caps = supported[level]
-        if docker_needs and not {"limits", "image", "network"} & caps:
+        if docker_needs and not {"limits", "image", "network", "mount"} & caps:
             raise UsageError(
                 f"{level} environments cannot honour {', '.join(docker_needs)}",
                 "use --isolation docker or auto",

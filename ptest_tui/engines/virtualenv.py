@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ptest_tui.cancel import CancelToken
 from ptest_tui.engines.base import EngineStatus
 from ptest_tui.engines.basic import SYSTEM_PATH, BasicEngine
-from ptest_tui.engines.process import run_quiet
+from ptest_tui.engines.process import run_checked
 from ptest_tui.engines.pythons import find_interpreter
 from ptest_tui.engines.spec import EnvSpec
 from ptest_tui.errors import EngineError
@@ -64,10 +64,12 @@ class VirtualenvEngine(BasicEngine):
         uv = find_uv()
         if uv:
             env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CONFIG": "1"}
-            run_quiet(
+            run_checked(
                 [uv, "venv", "--quiet", "--no-project", "--python", str(interpreter.path),
                  str(venv)],
+                what="uv venv",
                 env=env,
+                cancel=cancel,
             )
             tool = "uv"
         else:
@@ -77,13 +79,15 @@ class VirtualenvEngine(BasicEngine):
                 raise EngineError(
                     "neither uv nor virtualenv is installed", "run `ptest-tui doctor --fix`"
                 ) from None
-            cli_run([str(venv), "--python", str(interpreter.path), "--no-seed", "--quiet"])
+            # Without uv, pip installs the packages, so it is seeded only when needed.
+            seed = [] if spec.packages else ["--no-seed"]
+            cli_run([str(venv), "--python", str(interpreter.path), *seed, "--quiet"])
             tool = "virtualenv"
         python = venv / "bin" / "python"
         if not python.exists():
             raise EngineError(f"{tool} did not create {python}", "run `ptest-tui doctor`")
         if spec.packages:
-            self._install(spec, python, uv)
+            self._install(spec, python, uv, cancel)
         return {
             **state,
             "venv": str(venv),
@@ -94,14 +98,16 @@ class VirtualenvEngine(BasicEngine):
         }
 
     @staticmethod
-    def _install(spec: EnvSpec, python: Path, uv: str | None) -> None:
+    def _install(spec: EnvSpec, python: Path, uv: str | None, cancel: CancelToken) -> None:
         """Install the spec's requirements (uv when present, else the venv's pip)."""
         if uv:
             argv = [uv, "pip", "install", "--quiet", "--python", str(python), *spec.packages]
         else:
             argv = [str(python), "-m", "pip", "install", "--quiet", *spec.packages]
         try:
-            run_quiet(argv, env={**os.environ, "UV_NO_CONFIG": "1"}, timeout=900)
+            run_checked(
+                argv, what="install", env={**os.environ, "UV_NO_CONFIG": "1"}, cancel=cancel
+            )
         except EngineError as exc:
             raise EngineError(
                 f"installing packages into {spec.name} failed: {exc.message}",
