@@ -205,17 +205,16 @@ def _confirm(prompt: str, out: TextIO) -> bool:
 
 
 def _run_plan(plan: FixPlan, report: Report, out: TextIO) -> bool:
-    import platformdirs
-
     from ptest_tui.doctor import wait_for_docker
     from ptest_tui.doctor.fix import run_plan
+    from ptest_tui.paths import user_cache_dir
 
     def starting(action: FixAction) -> None:
         print(f"$ {action.display()}", file=out, flush=True)
 
     outcomes = run_plan(
         plan,
-        Path(platformdirs.user_cache_dir("ptest-tui")),
+        user_cache_dir(),
         wait_for_daemon=lambda seconds: wait_for_docker(seconds, report.docker_host),
         on_start=starting,
     )

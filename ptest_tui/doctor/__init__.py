@@ -191,9 +191,9 @@ def run_checks(
     image = info.image or env.get("PTEST_DOCKER_IMAGE", "") or DockerConfig().image
     host = info.docker_host or env.get("PTEST_DOCKER_HOST", "")
     if cache_dir is None:
-        import platformdirs
+        from ptest_tui.paths import user_cache_dir
 
-        cache_dir = Path(platformdirs.user_cache_dir("ptest-tui"))
+        cache_dir = user_cache_dir()
     probe = DockerProbe(host, env)
     context = DoctorContext(
         environ=env,

@@ -103,8 +103,14 @@ def run_process(
     for pump in pumps:
         pump.start()
     cancelled = timed_out = False
-    while proc.poll() is None:
-        if cancel.wait(POLL_SECONDS):
+    while True:
+        try:
+            # Popen.wait polls with short sleeps, so a quick command is noticed at once.
+            proc.wait(timeout=POLL_SECONDS)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        if cancel.cancelled:
             cancelled = True
         elif timeout is not None and time.monotonic() - start > timeout:
             timed_out = True

@@ -50,9 +50,9 @@ def _signature() -> list[list[object]]:
 
 
 def _cache_file(group: str) -> Path:
-    from platformdirs import user_cache_dir
+    from ptest_tui.paths import user_cache_dir
 
-    return Path(user_cache_dir("ptest-tui")) / f"entry-points-{group}.json"
+    return user_cache_dir() / f"entry-points-{group}.json"
 
 
 def scan(group: str) -> list[EntryPointRef]:
