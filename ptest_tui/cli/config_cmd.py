@@ -98,15 +98,17 @@ def _origins(config: Config, overrides: list[str]) -> dict[str, str]:
     return origins
 
 
-def _leaf_paths(data: dict[str, Any], prefix: str = "") -> list[str]:
+def _leaf_paths(data: dict[str, Any], parents: tuple[str, ...] = ()) -> list[str]:
     paths: list[str] = []
     for key, value in data.items():
-        path = f"{prefix}{key}"
-        # An env's ``env`` table is one value, not a section to descend into.
-        if isinstance(value, dict) and not path.endswith(".env"):
-            paths += _leaf_paths(value, path + ".")
+        parts = (*parents, key)
+        # An env's ``env`` table (envs.NAME.env) is one value, not a section to descend
+        # into; judged by position, since env names may themselves contain dots.
+        is_env_table = len(parts) == 3 and parts[0] == "envs" and key == "env"
+        if isinstance(value, dict) and not is_env_table:
+            paths += _leaf_paths(value, parts)
         else:
-            paths.append(path)
+            paths.append(".".join(parts))
     return paths
 
 
@@ -118,23 +120,50 @@ def _display(key: str, value: Any) -> Any:
     return value
 
 
-def _render_toml(config: Config, origins: dict[str, str]) -> str:
+def _inline(value: Any) -> str:
+    """A TOML value on one line: tables inline, arrays inline, scalars as tomli_w writes them.
+
+    tomli_w writes a nested dict as its own ``[key]`` section, which read back is a new
+    top-level section (``[env]`` instead of ``envs.NAME.env``), and arrays over several
+    lines; one line per key keeps the output valid and its source comment on that line.
+    """
     import tomli_w
 
-    lines = [
-        f"# effective configuration of workspace {config.workspace_name} ({config.root})",
-        "# layers, lowest first: " + " < ".join(("defaults", *config.sources)),
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{_key(k)} = {_inline(v)}" for k, v in value.items())
+        return f"{{ {pairs} }}" if pairs else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    return tomli_w.dumps({"v": value}).strip().removeprefix("v = ")
+
+
+def _key(key: str) -> str:
+    """``key`` as a TOML key: bare when it can be, quoted otherwise."""
+    import tomli_w
+
+    return tomli_w.dumps({key: 0}).strip().removesuffix(" = 0")
+
+
+def _render_toml(config: Config, origins: dict[str, str]) -> str:
+    header = [
+        f"effective configuration of workspace {config.workspace_name} ({config.root})",
+        "layers, lowest first: " + " < ".join(("defaults", *config.sources)),
     ]
+    # A newline in a folder name would end the comment and break the TOML.
+    lines = ["# " + " ".join(text.splitlines()) for text in header]
     sections = {k: v for k, v in config.raw.items() if k != "envs"}
-    tables = [(name, values) for name, values in sections.items()]
-    tables += [(f"envs.{name}", values) for name, values in config.envs.items()]
-    for table, values in tables:
+    # (header, dotted path for origins, values); env names may hold dots: quote them.
+    tables = [(name, name, values) for name, values in sections.items()]
+    tables += [
+        (f"envs.{_key(name)}", f"envs.{name}", values) for name, values in config.envs.items()
+    ]
+    for table, path, values in tables:
         lines += ["", f"[{table}]"]
         for key, value in values.items():
             if value is None:
                 continue  # TOML has no null; an unset limit is simply absent
-            rendered = tomli_w.dumps({key: _display(key, value)}).strip()
-            origin = origins.get(f"{table}.{key}")
+            rendered = f"{_key(key)} = {_inline(_display(key, value))}"
+            origin = origins.get(f"{path}.{key}")
             lines.append(f"{rendered}  # {origin}" if origin else rendered)
     return "\n".join(lines)
 

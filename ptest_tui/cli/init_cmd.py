@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ptest_tui.errors import ExitCode, UsageError
+from ptest_tui.errors import ExitCode, UsageError, WorkspaceError
 
 CONFIG_FILE = "ptest.toml"
 # The same as ptest_tui.config.templates.TEMPLATE_NAMES (a test checks): importing that
@@ -68,8 +68,16 @@ def run(args: argparse.Namespace) -> int:
     text = template_text(args.template)
     # The shipped template must validate exactly as `load_config` will read it back.
     validate(tomllib.loads(text), f"template {args.template}")
-    target.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, text)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, text)
+    except OSError as exc:
+        # Read-only folder, a file where a parent folder should be, a full disk...
+        reason = exc.strerror or type(exc).__name__
+        raise WorkspaceError(
+            f"cannot write {path}: {reason}",
+            "pick a folder you can write to (every part of the path must be a folder)",
+        ) from None
     print(f"wrote {path} (template {args.template})")
     print("next: `ptest-tui env list` shows its environments; `ptest-tui env create NAME`")
     return int(ExitCode.OK)

@@ -8,6 +8,7 @@ key path and what was expected, with the nearest valid key for typos.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,13 +20,16 @@ ISOLATION_CHOICES = ("auto", "basic", "virtualenv", "docker")
 NETWORK_CHOICES = ("none", "bridge")
 MOUNT_CHOICES = ("ro", "rw", "none")
 INSTALLER_CHOICES = ("uv", "pip")
+# What a POSIX shell accepts as a variable name; "A=B" or "1X" would break exec later.
+ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
 class Field:
     """One configuration key: its kind, default, allowed values and description."""
 
-    kind: str  # "str", "int", "float", "bool", "memory", "cpus", "pids", "list", "table", "name"
+    # "str", "int", "float", "bool", "memory", "cpus", "pids", "list", "table", "path"
+    kind: str
     default: Any
     doc: str
     choices: tuple[str, ...] = ()
@@ -62,7 +66,9 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "workspace_mount": Field(
             "str", "ro", "How the workspace is mounted in containers.", MOUNT_CHOICES
         ),
-        "mount_path": Field("str", "/workspace", "Where the workspace appears in containers."),
+        "mount_path": Field(
+            "path", "/workspace", "Where the workspace appears in containers (absolute)."
+        ),
         "pids": Field("pids", 0, "Default process limit per container; 0 means no limit."),
     },
     "image": {
@@ -144,12 +150,53 @@ def check_value(field: Field, value: Any, where: str, path: str) -> Any:
             raise fail("a list of strings")
         return [v.strip() for v in value]
     if field.kind == "table":
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in value.items()
-        ):
-            raise fail("a table of NAME = \"value\" pairs")
-        return {k: str(v) for k, v in value.items()}
+        return _check_table(value, where, path, fail)
+    if field.kind == "path":
+        return _check_container_path(value, where, path, fail)
     raise AssertionError(f"unknown field kind {field.kind}")  # pragma: no cover
+
+
+def _check_table(
+    value: Any, where: str, path: str, fail: Callable[[str], ConfigError]
+) -> dict[str, str]:
+    """Environment variables: names a shell accepts, values without NUL bytes."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in value.items()
+    ):
+        raise fail('a table of NAME = "value" pairs')
+    checked: dict[str, str] = {}
+    for key, item in value.items():
+        if not ENV_NAME_RE.fullmatch(key):
+            raise ConfigError(
+                f"{where}: {path}: invalid environment variable name {key!r}",
+                "use letters, digits and _, not starting with a digit (e.g. MY_VAR)",
+            )
+        text = str(item)
+        if "\0" in text:
+            raise ConfigError(
+                f"{where}: {path}: the value of {key} contains a NUL byte",
+                "environment variable values cannot hold NUL (\\0) characters",
+            )
+        checked[key] = text
+    return checked
+
+
+def _check_container_path(
+    value: Any, where: str, path: str, fail: Callable[[str], ConfigError]
+) -> str:
+    """An absolute path inside a container, other than ``/``, without ``..`` or NUL."""
+    if not isinstance(value, str):
+        raise fail("a string")
+    if "\0" in value:
+        raise fail("a path without NUL bytes")
+    if not value.startswith("/"):
+        raise fail("an absolute path such as /workspace")
+    parts = [part for part in value.split("/") if part]
+    if not parts:
+        raise fail("a folder other than / (the container's root)")
+    if ".." in parts:
+        raise fail("a path without '..'")
+    return value
 
 
 def validate(raw: Mapping[str, Any], where: str) -> dict[str, Any]:

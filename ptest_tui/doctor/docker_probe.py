@@ -29,17 +29,26 @@ class DockerProbe:
         self._api: Any = None
         self._error = ""
         self._target: Any = None
+        self._target_error = ""  # why the target could not even be resolved
 
     def target(self) -> Any:
-        """The resolved ``DockerTarget`` (never contacts the daemon), or None without the SDK."""
-        with self._lock:
-            if self._target is None:
-                from ptest_tui.engines.docker_client import resolve_target
+        """The resolved ``DockerTarget`` (never contacts the daemon).
 
+        None without the SDK, or when resolving failed: doctor must report a failed check,
+        never crash, whatever the SDK raises for odd settings.
+        """
+        with self._lock:
+            if self._target is None and not self._target_error:
                 try:
+                    from ptest_tui.engines.docker_client import resolve_target
+
                     self._target = resolve_target(self.host, self.environ)
                 except ImportError:
                     return None
+                except Exception as exc:
+                    self._target_error = "cannot resolve the Docker host: " + (
+                        short_docker_error(exc)
+                    )
             return self._target
 
     def where(self) -> str:
@@ -53,7 +62,10 @@ class DockerProbe:
         with self._lock:
             if not self._done:
                 self._done = True
-                self._api, self._error = self._connect(target)
+                if self._target_error:
+                    self._api, self._error = None, self._target_error
+                else:
+                    self._api, self._error = self._connect(target)
             return self._api, self._error
 
     @staticmethod

@@ -45,6 +45,10 @@ class DockerTarget:
     url: str
     source: str  # "docker.host", "DOCKER_HOST", "context NAME" or "default socket"
     tls: Any = None  # a docker.tls.TLSConfig, True, or None
+    # Why this target cannot be used (bad TLS settings), with a hint; connect() raises it.
+    # Kept on the target instead of raised so that describing it never fails.
+    problem: str = ""
+    problem_hint: str = ""
 
     @property
     def socket_path(self) -> str | None:
@@ -64,14 +68,45 @@ class DockerTarget:
         return f"{self.url} (from {self.source})"
 
 
+TLS_HINT = (
+    "put ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH (default ~/.docker),"
+    " or unset DOCKER_TLS_VERIFY and DOCKER_CERT_PATH"
+)
+
+
+def _tls_problem(environ: Mapping[str, str], exc: Exception) -> str:
+    """One line on why the TLS settings from the environment cannot be used."""
+    given = environ.get("DOCKER_CERT_PATH") or ""
+    folder = Path(given or "~/.docker").expanduser()
+    missing = [n for n in ("ca.pem", "cert.pem", "key.pem") if not (folder / n).is_file()]
+    where = f"DOCKER_CERT_PATH={given}" if given else "~/.docker (DOCKER_CERT_PATH is unset)"
+    if missing:
+        return f"unusable Docker TLS settings: {where} lacks {', '.join(missing)}"
+    # The SDK's text is three sentences and a URL; its first sentence says what is wrong.
+    detail = str(exc).split(". ")[0].strip().rstrip(".") or type(exc).__name__
+    return f"unusable Docker TLS settings ({where}): {detail}"
+
+
 def resolve_target(configured: str, environ: Mapping[str, str]) -> DockerTarget:
-    """Decide which daemon to talk to; never contacts it."""
+    """Decide which daemon to talk to; never contacts it and never raises for bad settings.
+
+    TLS settings that cannot be used (``DOCKER_TLS_VERIFY`` with a ``DOCKER_CERT_PATH``
+    lacking the certificates) give a target whose ``problem`` :func:`connect` reports as
+    EngineUnavailableError, so callers see one line instead of a TLSParameterError.
+    """
     if configured:
         return DockerTarget(configured, "docker.host")
     if environ.get("DOCKER_HOST"):
+        import docker.errors
         from docker.utils import kwargs_from_env
 
-        params = kwargs_from_env(environment=dict(environ))
+        try:
+            params = kwargs_from_env(environment=dict(environ))
+        except (docker.errors.DockerException, OSError) as exc:
+            # TLSParameterError is a DockerException; the daemon is never asked.
+            return DockerTarget(
+                environ["DOCKER_HOST"], "DOCKER_HOST", None, _tls_problem(environ, exc), TLS_HINT
+            )
         return DockerTarget(str(params["base_url"]), "DOCKER_HOST", params.get("tls"))
     try:
         from docker.context import ContextAPI
@@ -130,6 +165,8 @@ def connect(target: DockerTarget) -> Any:
         raise EngineUnavailableError(
             f"the docker Python package is not importable ({exc})", "pip install docker"
         ) from None
+    if target.problem:
+        raise EngineUnavailableError(target.problem, target.problem_hint)
     path = target.socket_path
     if path:
         problem = _socket_problem(path)
@@ -149,11 +186,18 @@ def connect(target: DockerTarget) -> Any:
         api.ping()
     except Exception as exc:
         cause = _root_cause(exc)
+        hint = "check `docker info`"
         if isinstance(cause, PermissionError) or getattr(cause, "errno", None) == errno.EACCES:
             reason = f"permission denied on docker socket {path or target.url}"
+        elif isinstance(exc, docker.errors.TLSParameterError):
+            reason, hint = f"unusable Docker TLS settings for {target.describe()}", TLS_HINT
+        elif isinstance(exc, docker.errors.DockerException) and not _is_connection_failure(exc):
+            # Raised before any connection: an address the SDK cannot parse, and the like.
+            reason = f"cannot use the Docker host {target.describe()}: {exc}"
+            hint = "fix docker.host or DOCKER_HOST (e.g. unix:///var/run/docker.sock)"
         else:
             reason = f"the Docker daemon is not answering at {target.describe()}"
-        raise EngineUnavailableError(reason, "check `docker info`") from None
+        raise EngineUnavailableError(reason, hint) from None
     api.timeout = API_TIMEOUT
     if target.url.startswith("tcp://") and not target.tls:
         # requests' default adapter keeps 10 connections; match the unix adapter's pool.
@@ -162,6 +206,19 @@ def connect(target: DockerTarget) -> Any:
         adapter = requests.adapters.HTTPAdapter(pool_maxsize=MAX_POOL_SIZE)
         api.mount("http://", adapter)
     return api
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    """True when the SDK failed talking to the daemon (as opposed to refusing the settings)."""
+    import docker.errors
+    import requests.exceptions
+
+    # version="auto" wraps a failed first request in a DockerException with this text;
+    # an APIError is the daemon answering with an error.
+    if isinstance(exc, docker.errors.APIError) or "server API version" in str(exc):
+        return True
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(cause, requests.exceptions.RequestException | OSError)
 
 
 @contextmanager

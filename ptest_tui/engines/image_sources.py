@@ -25,11 +25,14 @@ DEBIAN_SUITES = frozenset(
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 DEFAULT_REPOSITORY = "ptest-tui/python"
 _VERSION_RE = re.compile(r"^3\.\d{1,2}$")
-# A docker reference: optional registry[:port]/, lowercase path components, optional :tag.
-_TAG_RE = re.compile(
-    r"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*"
-    r"(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$"
-)
+# The docker reference grammar (distribution/reference), as the daemon applies it:
+# lowercase path components joined by ".", "_", "__" or dashes; an optional registry
+# host[:port] first; an optional tag of word characters, dots and dashes.
+_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = re.compile(rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+MAX_NAME = 255
 
 
 def supported() -> str:
@@ -60,9 +63,28 @@ def suite_for(python: str, suite: str = "") -> str:
     return SUITES[short]
 
 
+def _valid_reference(reference: str) -> bool:
+    name, tag = reference, ""
+    last = reference.rfind(":")
+    if last > reference.rfind("/"):  # a colon after the last slash starts the tag
+        name, tag = reference[:last], reference[last + 1 :]
+        if not _TAG.fullmatch(tag):
+            return False
+    if not name or len(name) > MAX_NAME:
+        return False
+    parts = name.split("/")
+    # Like the daemon: the first part is a registry only with a dot, a port or localhost;
+    # otherwise it is a path component and must be lowercase ("BAD/img" is refused).
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        if not _DOMAIN.fullmatch(parts[0]):
+            return False
+        parts = parts[1:]
+    return all(_PATH_COMPONENT.fullmatch(part) for part in parts)
+
+
 def check_tag(tag: str) -> str:
-    """``tag`` if it is a valid docker image reference."""
-    if not tag or len(tag) > 255 or not _TAG_RE.match(tag):
+    """``tag`` if it is a valid docker image reference (``[registry[:port]/]path[:tag]``)."""
+    if not tag or not _valid_reference(tag):
         raise UsageError(
             f"invalid image tag {tag!r}", "use lowercase repo[:tag], e.g. ptest-tui/python:3.11"
         )

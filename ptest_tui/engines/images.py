@@ -1,18 +1,20 @@
 """Build the base image offline: debootstrap a Debian rootfs, import it into Docker.
 
-No registry is involved: debootstrap fetches Debian packages (from the mirror chosen in
-:mod:`ptest_tui.engines.image_sources`), the rootfs tarball is cached under the user cache
-folder so rebuilds do not download again, and ``docker import`` turns it into an image
-labelled ``ptest.image=base`` and ``ptest.python=X.Y``. The image is verified by running
-``python3 -c 'import venv'`` in it before the build counts as done.
+No registry is involved: :mod:`ptest_tui.engines.rootfs` debootstraps (or takes from its
+cache) a Debian rootfs tarball, and ``docker import`` turns it into an image labelled
+``ptest.image=base`` and ``ptest.python=X.Y``. The image is verified by running
+``python3 -c 'import venv'`` in it before the build counts as done; an image that fails
+verification is removed.
+
+A killed build can leave a verify container behind; each build starts by removing those
+(:func:`remove_stale_build_leftovers`), and the rootfs module removes stale work folders.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import os
-import shutil
-import tempfile
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,15 +24,20 @@ from typing import Any
 from ptest_tui.cancel import CancelToken
 from ptest_tui.engines import docker_labels as labels
 from ptest_tui.engines import image_sources as sources
-from ptest_tui.engines.process import run_process, run_quiet
-from ptest_tui.errors import EngineError, EngineUnavailableError, ImageError, UsageError
+from ptest_tui.engines.rootfs import PATH, check_root, make_rootfs
+from ptest_tui.errors import ImageError, UsageError
 from ptest_tui.events import ImageBuildStep
 
+log = logging.getLogger(__name__)
+
 StepCallback = Callable[[ImageBuildStep], None]
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-DEBOOTSTRAP_SCRIPTS = Path("/usr/share/debootstrap/scripts")
-VERSION_PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
 VERIFY = "import venv, ssl, sys; print('%d.%d.%d' % sys.version_info[:3])"
+VERIFY_TIMEOUT = 120.0  # seconds for python3 -c 'import venv' in the new image
+# Label of verify containers; its value names the building process ("host:pid").
+LABEL_VERIFY = "ptest.image-verify"
+# A verify container not running after this long is stale even if its owner is unknown
+# (another host on a shared daemon): a verify run lasts at most VERIFY_TIMEOUT.
+VERIFY_GRACE = 600.0
 
 
 @dataclass(frozen=True)
@@ -42,147 +49,6 @@ class BuildResult:
     python_version: str  # X.Y.Z as the image runs it
     suite: str
     from_cache: bool  # True when the rootfs came from the cache (no download)
-
-
-def cache_dir() -> Path:
-    """``<user cache>/ptest-tui/images``: rootfs tarballs shared by every workspace."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("ptest-tui")) / "images"
-
-
-def find_debootstrap() -> str:
-    """The debootstrap executable (it lives in /usr/sbin, often not on a user's PATH)."""
-    found = shutil.which("debootstrap") or shutil.which(
-        "debootstrap", path="/usr/sbin:/sbin:/usr/local/sbin"
-    )
-    if not found:
-        raise EngineUnavailableError(
-            "debootstrap is not installed", "install it: apt-get install debootstrap"
-        )
-    return found
-
-
-def check_root() -> None:
-    """debootstrap creates device files and chroots: only root can build."""
-    if os.geteuid() != 0:
-        raise UsageError(
-            "building the base image needs root (debootstrap creates device files and chroots)",
-            "run it as root, e.g. `sudo ptest-tui image build ...`",
-        )
-
-
-def check_can_build(suite: str) -> str:
-    """Root, debootstrap and a debootstrap script for ``suite``; returns debootstrap's path."""
-    check_root()
-    debootstrap = find_debootstrap()
-    if DEBOOTSTRAP_SCRIPTS.is_dir() and not (DEBOOTSTRAP_SCRIPTS / suite).exists():
-        raise UsageError(
-            f"debootstrap on this host does not know the suite {suite!r}",
-            "upgrade debootstrap, or pick another --python / --suite",
-        )
-    return debootstrap
-
-
-def _unmount_below(folder: Path) -> None:
-    """Unmount anything a killed debootstrap left mounted inside ``folder`` (deepest first)."""
-    try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    except OSError:
-        return
-    prefix = str(folder.resolve()) + "/"
-    points = [line.split()[4] for line in lines if len(line.split()) > 4]
-    for point in sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True):
-        run_process(
-            ["umount", "-l", point], cwd=Path("/"), env={"PATH": PATH},
-            on_output=lambda _s, _l: None, cancel=CancelToken(),
-        )
-
-
-def _debootstrap(
-    debootstrap: str,
-    suite: str,
-    mirror: str,
-    target: Path,
-    step: Callable[[str, str], None],
-    cancel: CancelToken,
-) -> None:
-    argv = [
-        debootstrap, "--variant=minbase", "--include=" + ",".join(sources.INCLUDE),
-        suite, str(target),
-    ]
-    if mirror:
-        argv.append(mirror)
-    step("debootstrap", " ".join(argv[1:]))
-    env = {"PATH": PATH, "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive"}
-    result = run_process(
-        argv, cwd=target.parent, env=env, cancel=cancel,
-        on_output=lambda _stream, line: step("debootstrap", line),
-    )
-    if result.cancelled:
-        cancel.raise_if_cancelled("image build")
-    if result.exit_code != 0:
-        log = target / "debootstrap" / "debootstrap.log"
-        raise ImageError(
-            f"debootstrap {suite} failed with exit code {result.exit_code}",
-            f"see the output above{' and ' + str(log) if log.exists() else ''};"
-            " check the mirror (--mirror URL)",
-        )
-
-
-def _trim(rootfs: Path) -> None:
-    """Drop downloaded .debs and apt lists: they are half the size and never used."""
-    for pattern in ("var/cache/apt/archives/*.deb", "var/lib/apt/lists/*_*"):
-        for path in rootfs.glob(pattern):
-            path.unlink(missing_ok=True)
-
-
-def make_rootfs(
-    suite: str, mirror: str, step: Callable[[str, str], None], cancel: CancelToken
-) -> tuple[Path, dict[str, Any], bool]:
-    """The cached rootfs tarball for ``suite`` and its metadata, building it if needed."""
-    from filelock import FileLock
-
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    tarball = folder / sources.cache_name(suite)
-    meta_file = folder / (tarball.name.removesuffix(".tar.gz") + ".json")
-    with FileLock(str(tarball) + ".lock"):
-        if tarball.is_file() and meta_file.is_file():
-            step("rootfs", f"using cached {tarball}")
-            return tarball, json.loads(meta_file.read_text()), True
-        debootstrap = check_can_build(suite)
-        work = Path(tempfile.mkdtemp(prefix=f"rootfs-{suite}-", dir=folder))
-        try:
-            rootfs = work / "rootfs"
-            rootfs.mkdir()
-            _debootstrap(debootstrap, suite, mirror, rootfs, step, cancel)
-            _trim(rootfs)
-            tools = {"PATH": PATH, "LANG": "C.UTF-8"}
-            version = run_quiet(
-                ["chroot", str(rootfs), "python3", "-c", VERSION_PROBE], env=tools
-            ).strip()
-            step("rootfs", f"{suite} has Python {version}; packing {tarball.name}")
-            partial = work / "rootfs.tar.gz"
-            run_quiet(
-                ["tar", "--numeric-owner", "-czf", str(partial), "-C", str(rootfs), "."],
-                env=tools,
-                timeout=900,
-            )
-            cancel.raise_if_cancelled("image build")
-            meta = {
-                "suite": suite,
-                "python_version": version,
-                "packages": list(sources.INCLUDE),
-                "mirror": mirror,
-                "created": time.time(),
-            }
-            os.replace(partial, tarball)
-            meta_file.write_text(json.dumps(meta, indent=2))
-            return tarball, meta, False
-        finally:
-            _unmount_below(work)
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def import_rootfs(
@@ -203,28 +69,130 @@ def import_rootfs(
     return str(api.inspect_image(tag)["Id"])
 
 
-def verify_image(api: Any, tag: str) -> str:
-    """Run ``python3 -c 'import venv'`` in the image (no network); returns X.Y.Z."""
-    container = api.create_container(
-        tag, ["python3", "-c", VERIFY],
-        host_config=api.create_host_config(network_mode="none", security_opt=["no-new-privileges"]),
-        labels={labels.LABEL_MANAGED: "1"},
-    )["Id"]
+def _verify_owner() -> str:
+    """``host:pid`` of this process: the value of LABEL_VERIFY on its verify containers."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_gone(owner: str) -> bool:
+    """True when ``owner`` (``host:pid``) is a process of this host that no longer runs."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) <= 0:
+        return False  # another host, or not ours to judge: wait for VERIFY_GRACE
     try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    return False
+
+
+def remove_stale_build_leftovers(api: Any) -> list[str]:
+    """Remove verify containers killed builds left; returns their names.
+
+    A verify container is stale when it is not running and its build is over: the
+    process named by its LABEL_VERIFY value is gone, or it was created more than
+    VERIFY_GRACE seconds ago. Running ones are never touched (a live build owns them).
+    Work folders in the rootfs cache are removed by :func:`make_rootfs`, which holds the
+    cache lock. Best effort: a failure to list is logged and the build goes on.
+    """
+    import docker.errors
+    import requests.exceptions
+
+    removed: list[str] = []
+    try:
+        found = api.containers(all=True, filters={"label": [LABEL_VERIFY]})
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        log.warning("cannot list stale verify containers: %s", exc)
+        return removed
+    for container in found:
+        if container.get("State") == "running":
+            continue
+        owner = (container.get("Labels") or {}).get(LABEL_VERIFY, "")
+        age = time.time() - float(container.get("Created") or 0)
+        if not (_owner_gone(owner) or age > VERIFY_GRACE):
+            continue
+        name = ((container.get("Names") or ["?"])[0]).lstrip("/")
+        try:
+            api.remove_container(container["Id"], force=True, v=True)
+        except docker.errors.NotFound:
+            continue
+        except docker.errors.APIError as exc:
+            log.warning("cannot remove stale verify container %s: %s", name, exc)
+            continue
+        removed.append(name)
+    return removed
+
+
+def verify_image(api: Any, tag: str, timeout: float = VERIFY_TIMEOUT) -> str:
+    """Run ``python3 -c 'import venv'`` in the image (no network); returns X.Y.Z.
+
+    Any failure, including the daemon not answering within ``timeout``, is an ImageError;
+    the container is removed either way.
+    """
+    import docker.errors
+    import requests.exceptions
+
+    container = ""
+    try:
+        container = api.create_container(
+            tag, ["python3", "-c", VERIFY],
+            host_config=api.create_host_config(
+                network_mode="none", security_opt=["no-new-privileges"]
+            ),
+            labels={labels.LABEL_MANAGED: "1", LABEL_VERIFY: _verify_owner()},
+        )["Id"]
         api.start(container)
-        code = int(api.wait(container, timeout=120).get("StatusCode", -1))
+        code = int(api.wait(container, timeout=timeout).get("StatusCode", -1))
         output = api.logs(container, stdout=True, stderr=True).decode(errors="replace").strip()
+    except docker.errors.APIError as exc:
+        raise ImageError(
+            f"cannot verify the new image {tag}: {exc.explanation or exc}", "check `docker info`"
+        ) from None
+    except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
+        # A wait past ``timeout`` surfaces as ReadTimeout or a ConnectionError wrapping one.
+        raise ImageError(
+            f"the new image {tag} did not finish python3 -c 'import venv' within"
+            f" {timeout:g} s ({type(exc).__name__})",
+            "check `docker info`; then build again",
+        ) from None
     finally:
-        api.remove_container(container, force=True)
+        if container:
+            _remove_quietly(api, container)
     if code != 0:
         last = output.splitlines()[-1:] or ["no output"]
         raise ImageError(f"the new image {tag} cannot run python3 -c 'import venv': {last[0]}", "")
     return str(output.splitlines()[-1])
 
 
+def _remove_quietly(api: Any, container: str) -> None:
+    """Force-remove ``container``; a failure is logged, not raised over the real error."""
+    try:
+        api.remove_container(container, force=True, v=True)
+    except Exception as exc:  # the next build's remove_stale_build_leftovers retries
+        log.warning("cannot remove verify container %s: %s", container[:12], exc)
+
+
+def verify_or_remove(api: Any, tag: str, timeout: float = VERIFY_TIMEOUT) -> str:
+    """:func:`verify_image`; on any failure the unverified ``tag`` is removed."""
+    try:
+        return verify_image(api, tag, timeout)
+    except BaseException:
+        try:
+            api.remove_image(tag, force=True)
+        except Exception as exc:  # keep the verify error; say what could not be removed
+            log.warning("cannot remove the unverified image %s: %s", tag, exc)
+        raise
+
+
 def resolve_tag(api: Any, python: str, tag: str | None, config_image: str) -> str:
     """``tag``, else ``config_image`` when it is for ``python`` (by label or tag), else
-    ``ptest-tui/python:X.Y``."""
+    ``ptest-tui/python:X.Y``.
+
+    Both are checked against the docker reference grammar before the daemon is asked, so
+    a bad ``docker.image`` is a UsageError rather than the daemon's 400.
+    """
     import docker.errors
 
     if tag:
@@ -232,10 +200,22 @@ def resolve_tag(api: Any, python: str, tag: str | None, config_image: str) -> st
     configured = ""
     if config_image:
         try:
+            sources.check_tag(config_image)
+        except UsageError as exc:
+            raise UsageError(
+                f"docker.image: {exc.message}",
+                "fix docker.image (lowercase repo[:tag]), or pass --tag",
+            ) from None
+        try:
             image_labels = (api.inspect_image(config_image).get("Config") or {}).get("Labels")
             configured = (image_labels or {}).get(labels.LABEL_PYTHON, "")
         except docker.errors.ImageNotFound:
             pass
+        except docker.errors.APIError as exc:
+            raise ImageError(
+                f"cannot inspect image {config_image}: {exc.explanation or exc}",
+                "check `docker info`",
+            ) from None
     return sources.check_tag(sources.default_tag(python, config_image, configured))
 
 
@@ -270,11 +250,14 @@ def build_base_image(
 
         api = connect(resolve_target("", os.environ))
     final_tag = resolve_tag(api, short, tag, config_image)
+    stale = remove_stale_build_leftovers(api)
 
     def step(name: str, detail: str) -> None:
         if on_step:
             on_step(ImageBuildStep(final_tag, name, detail))
 
+    if stale:
+        step("plan", f"removed {len(stale)} verify container(s) left by killed builds")
     chosen_mirror = sources.pick_mirror(mirror, config_mirror)
     step("plan", f"Python {short} from Debian {chosen_suite}"
          f" ({'mirror ' + chosen_mirror if chosen_mirror else 'debootstrap default mirror'})")
@@ -294,10 +277,6 @@ def build_base_image(
             f"docker import of {tarball} failed: {exc}", "check `docker info`"
         ) from None
     step("verify", "python3 -c 'import venv'")
-    try:
-        ran = verify_image(api, final_tag)
-    except (ImageError, EngineError):
-        api.remove_image(final_tag, force=True)
-        raise
+    ran = verify_or_remove(api, final_tag)
     step("done", f"{final_tag} ({image_id[:19]}, Python {ran})")
     return BuildResult(final_tag, image_id, ran, chosen_suite, cached)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -62,6 +63,27 @@ def test_init_into_a_new_folder(tmp_path: Path) -> None:
     Cli(tmp_path).ok("init", str(target))
     assert tomllib.loads((target / "ptest.toml").read_text())["envs"]
     assert [p.name for p in target.iterdir()] == ["ptest.toml"]
+
+
+def test_init_into_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    # A file where a parent folder should be: unwritable even for root (who ignores modes).
+    (tmp_path / "file").write_text("not a folder\n")
+    target = tmp_path / "file" / "sub"
+    result = Cli(tmp_path).run("init", str(target))
+    assert_usage_error(result, f"cannot write {target / 'ptest.toml'}: Not a directory")
+    assert "hint:" in result.stderr
+    assert (tmp_path / "file").read_text() == "not a folder\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_init_into_a_read_only_folder_is_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "ro"
+    target.mkdir(mode=0o555)
+    try:
+        assert_usage_error(Cli(tmp_path).run("init", str(target)), "Permission denied")
+        assert list(target.iterdir()) == []
+    finally:
+        target.chmod(0o755)
 
 
 def test_init_unknown_template_is_a_usage_error(tmp_path: Path) -> None:
@@ -209,3 +231,36 @@ def test_python_dash_m_version() -> None:
     )
     assert result.returncode == 0
     assert result.stdout == f"ptest-tui {__version__}\n"
+
+
+def test_config_show_output_validates_as_a_file(
+    cli_with: Callable[[str], Cli], tmp_path: Path
+) -> None:
+    # `config show > x.toml && config validate x.toml`: tables stay inline under their env.
+    cli = cli_with(
+        '[envs.a]\nenv = {A = "1"}\n'
+        '[envs."web.v2"]\nenv = {B_2 = "x y", C = "say \\"hi\\""}\npackages = ["pip>=23"]\n'
+        'memory = "512m"\n[envs.e]\nenv = {}\n'
+    )
+    text = cli.ok("config", "show").stdout
+    assert 'env = { A = "1" }  # ptest.toml' in text
+    shown = tmp_path / "x.toml"
+    shown.write_text(text)
+    result = cli.run("config", "validate", str(shown))
+    assert result.returncode == 0, str(result)
+    assert "valid (3 environments declared)" in result.stdout
+    envs = tomllib.loads(text)["envs"]
+    assert envs["a"]["env"] == {"A": "1"}
+    assert envs["web.v2"] == {
+        "env": {"B_2": "x y", "C": 'say "hi"'}, "packages": ["pip>=23"], "memory": "512m",
+    }
+    assert envs["e"] == {"env": {}}
+    assert load_config(cli.root).envs == load_config(_workspace_of(shown)).envs
+
+
+def _workspace_of(config_file: Path) -> Path:
+    """A workspace folder whose ptest.toml is ``config_file``."""
+    root = config_file.parent / "from-show"
+    root.mkdir()
+    (root / "ptest.toml").write_text(config_file.read_text())
+    return root

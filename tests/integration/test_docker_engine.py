@@ -180,6 +180,36 @@ def test_workspace_mount_read_only_by_default_and_rw_on_request(dsession: Sessio
     )
 
 
+def container_config(session: Session, name: str) -> tuple[list[Any], list[str], str]:
+    """Mounts, environment and working folder of an env's container, as the daemon has them."""
+    record = session.store.get_env(name)
+    info = engine_of(session).api().inspect_container(record.engine_state["container_id"])
+    return info["Mounts"], info["Config"]["Env"], info["Config"]["WorkingDir"]
+
+
+def test_mount_none_from_the_cli_and_the_config_mounts_nothing(
+    dsession: Session, workspace: Path
+) -> None:
+    done = subprocess.run(
+        [str(PTEST), "--workspace", str(workspace), "env", "create", "bare",
+         "--isolation", "docker", "--mount", "none"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    overrides = ["docker.workspace_mount=none"]
+    with Session.open(workspace=workspace, environ={}, overrides=overrides) as configured:
+        configured.create_env("cfg", isolation="docker")
+    for name in ("bare", "cfg"):
+        mounts, env, workdir = container_config(dsession, name)
+        assert mounts == [], name  # not even the tmpfs that hides .ptest
+        assert not any(e.startswith("PTEST_WORKSPACE=") for e in env), name
+        assert workdir == "/root"
+        assert dsession.store.get_env(name).engine_state["workspace_mount"] == "none"
+    # The default (ro) does mount, so the check above can fail.
+    dsession.create_env("dflt", isolation="docker")
+    assert "/workspace" in {m["Destination"] for m in container_config(dsession, "dflt")[0]}
+
+
 def test_labels_on_containers(dsession: Session) -> None:
     dsession.create_env("lab", isolation="docker")
     [container] = containers_of(dsession, "lab")

@@ -43,6 +43,26 @@ def test_tags() -> None:
             sources.check_tag(bad)
 
 
+# Each case checked against dockerd 20.10 with `docker tag IMAGE REF`.
+@pytest.mark.parametrize(
+    "good",
+    ["a__b", "a--b", "a.b_c", "reg_io/x", "my.reg:5000/x", "Reg.io/x", "localhost/a",
+     "x:" + "a" * 128, "x:V1.0-rc_1"],
+)
+def test_tags_the_daemon_accepts(good: str) -> None:
+    assert sources.check_tag(good) == good
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["BAD/Img", "BAD/img", "a___b", "a.-b", "-a", "a-", "a//b", "/a", "a/", "a:b:c",
+     "x:" + "a" * 129, "x:.v", "a@sha256:00", "reg.io:port/x", "-reg.io/x"],
+)
+def test_tags_the_daemon_refuses(bad: str) -> None:
+    with pytest.raises(UsageError):
+        sources.check_tag(bad)
+
+
 def test_default_tag_uses_config_image_only_for_its_python() -> None:
     assert sources.default_tag("3.11", "ptest-tui/python:3.11") == "ptest-tui/python:3.11"
     assert sources.default_tag("3.13", "ptest-tui/python:3.11") == "ptest-tui/python:3.13"
