@@ -98,7 +98,8 @@ def _build(args: argparse.Namespace) -> int:
 
     from ptest_tui.cancel import CancelToken
     from ptest_tui.engines import image_sources as sources
-    from ptest_tui.engines.images import build_base_image, check_root, resolve_tag
+    from ptest_tui.engines.images import build_base_image, resolve_tag
+    from ptest_tui.engines.rootfs import check_root
 
     config = load_config(args)
     short = sources.check_python(args.python)
