@@ -81,6 +81,24 @@ async def test_create_through_the_dialog_makes_a_real_env(session: Session) -> N
         assert await wait_until(pilot, lambda: app.selected == "delta")
 
 
+async def test_creating_a_declared_env_keeps_its_declared_settings(tmp_path: Path) -> None:
+    root = write_workspace(
+        tmp_path / "declared", '[envs.unit]\nisolation = "virtualenv"\ndescription = "u"\n'
+    )
+    with Session.open(workspace=root, environ={}) as session:
+        app = PtestApp(session)
+        seen = Notices(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.selected == "unit"
+            await pilot.press("c")
+            assert isinstance(app.screen, CreateEnvScreen)
+            assert app.screen.request().isolation == "virtualenv"
+            await pilot.press("enter")
+            assert await wait_until(pilot, lambda: seen.has("unit is ready"))
+        assert session.get_env("unit").isolation == "virtualenv"
+
+
 async def test_create_dialog_previews_auto_reason_and_rejects_bad_input(session: Session) -> None:
     app = PtestApp(session)
     async with app.run_test(size=SIZE) as pilot:

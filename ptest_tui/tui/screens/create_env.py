@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from ptest_tui.errors import PtestError
 from ptest_tui.session import Session
+from ptest_tui.validation import format_memory
 
 PLACEHOLDER_NAME = "new-env"
 
@@ -35,8 +36,13 @@ class CreateRequest:
     cpus: str = ""
 
     def options(self) -> dict[str, Any]:
-        """Keyword options for :meth:`Session.create_env` (empty fields left out)."""
-        values = {"isolation": self.isolation, "python": self.python,
+        """Keyword options for :meth:`Session.create_env` (empty fields left out).
+
+        ``auto`` is left out too, so an env declared in ptest.toml keeps its declared
+        level and the workspace default applies otherwise (the preview shows the result).
+        """
+        isolation = "" if self.isolation == "auto" else self.isolation
+        values = {"isolation": isolation, "python": self.python,
                   "memory": self.memory, "cpus": self.cpus}
         return {key: value for key, value in values.items() if value}
 
@@ -135,9 +141,22 @@ class CreateEnvScreen(ModalScreen[CreateRequest | None]):
                 yield Button("Cancel", id="create-cancel", compact=True)
 
     def on_mount(self) -> None:
-        """Focus the name and show the first preview."""
+        """Prefill a declared env's settings, focus the name and show the first preview."""
+        self.prefill(self.session.config.envs.get(self.initial_name, {}))
         self.query_one("#create-name", Input).focus()
         self.update_preview()
+
+    def prefill(self, declared: Mapping[str, Any]) -> None:
+        """Show the settings an env declared in ptest.toml will get."""
+        level = declared.get("isolation", "")
+        if level in self.levels:
+            self.query_one(f"#iso-{level}", RadioButton).value = True
+        if declared.get("python"):
+            self.query_one("#create-python", Input).value = str(declared["python"])
+        if declared.get("memory"):
+            self.query_one("#create-memory", Input).value = format_memory(declared["memory"])
+        if declared.get("cpus"):
+            self.query_one("#create-cpus", Input).value = f"{declared['cpus']:g}"
 
     def request(self) -> CreateRequest:
         """The request as currently typed."""
