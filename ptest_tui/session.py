@@ -47,6 +47,7 @@ from ptest_tui.events import (
     EnvDeleted,
     EnvDeleting,
     EnvFailed,
+    EnvStatusChanged,
     EventBus,
     OutputLine,
 )
@@ -97,6 +98,8 @@ class Session:
         self.recovered = self.store.recover_stale(owner_alive)
         for name in self.recovered:
             log.warning("environment %s was left half-done by a killed process", name)
+            status = self.store.get_env(name).status
+            self.bus.publish(EnvStatusChanged(name, "", status, "recovered after a crash"))
 
     def _register_engines(self) -> None:
         """Collect engines from every plugin; one that raises is reported and skipped."""
@@ -407,6 +410,8 @@ class Session:
             )
         except UsageError:
             raise self._state_error(self.store.get_env(name), "run commands in") from None
+        if record.status == "ready":
+            self.bus.publish(EnvStatusChanged(name, "ready", "busy", "running a command"))
         try:
             return engine.exec(
                 record,
@@ -418,7 +423,8 @@ class Session:
                 timeout=timeout,
             )
         finally:
-            self.store.release_lease(lease)
+            if self.store.release_lease(lease):
+                self.bus.publish(EnvStatusChanged(name, "busy", "ready", "commands finished"))
 
     @staticmethod
     def _state_error(record: EnvRecord, action: str) -> EnvStateError:

@@ -342,15 +342,18 @@ class Store:
                 self._log_transition(conn, name, "ready", "busy", "running a command", now)
             return int(cursor.lastrowid or 0)
 
-    def release_lease(self, lease_id: int) -> None:
-        """A command ended; the env goes back to ready when no other command runs."""
+    def release_lease(self, lease_id: int) -> bool:
+        """A command ended; the env goes back to ready when no other command runs.
+
+        Returns True when that happened (busy -> ready).
+        """
         now = time.time()
         with self.transaction() as conn:
             row = conn.execute("SELECT env FROM env_leases WHERE id = ?", (lease_id,)).fetchone()
             if row is None:
-                return  # the env was force-deleted meanwhile
+                return False  # the env was force-deleted meanwhile
             conn.execute("DELETE FROM env_leases WHERE id = ?", (lease_id,))
-            self._settle_busy(conn, row["env"], now, "commands finished")
+            return self._settle_busy(conn, row["env"], now, "commands finished")
 
     def leases(self, name: str) -> list[tuple[int, int, float | None, str]]:
         """Running commands of an env: (lease id, pid, start time, purpose)."""

@@ -22,55 +22,14 @@ from typing import Any
 import pytest
 
 from ptest_tui.cancel import CancelToken
-from ptest_tui.engines.docker import DockerEngine, ImageMissingError
+from ptest_tui.engines.docker import ImageMissingError
 from ptest_tui.engines.docker_labels import env_filter
 from ptest_tui.errors import EngineError, ExitCode, ImageError, UsageError
 from ptest_tui.session import Session
-from tests.conftest import need
+from tests.integration.docker_support import IMAGE, engine_of
 
 pytestmark = pytest.mark.docker
-IMAGE = "ptest-tui/python:3.11"
 PTEST = Path(sys.executable).with_name("ptest-tui")
-
-
-def docker_reason(engine: DockerEngine) -> str | None:
-    """Why these tests cannot run here (daemon or base image missing), or None."""
-    reason = engine.unavailable_reason()
-    if reason:
-        return reason
-    import docker.errors
-
-    try:
-        engine.api().inspect_image(IMAGE)
-    except docker.errors.ImageNotFound:
-        return f"base image {IMAGE} missing (build it: ptest-tui image build --python 3.11)"
-    return None
-
-
-def engine_of(session: Session) -> DockerEngine:
-    engine = session.engines.get("docker")
-    assert isinstance(engine, DockerEngine)
-    return engine
-
-
-def remove_everything(session: Session) -> None:
-    """Leave no container, network or volume of this workspace behind."""
-    engine = engine_of(session)
-    for leftover in engine.leftovers(set()):
-        engine.remove_leftover(leftover)
-
-
-@pytest.fixture
-def dsession(workspace: Path) -> Iterator[Session]:
-    """A Session whose docker engine works, cleaned of every labelled resource afterwards."""
-    session = Session.open(workspace=workspace, environ={})
-    try:
-        need("docker", docker_reason(engine_of(session)))
-        yield session
-    finally:
-        if engine_of(session).unavailable_reason() is None:
-            remove_everything(session)
-        session.close()
 
 
 def run(session: Session, name: str, argv: list[str], **kw: Any) -> tuple[int, list[str]]:

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ptest_tui.errors import EngineUnavailableError, PtestError
 from ptest_tui.session import Session
-from tests.conftest import need
-from tests.integration.test_docker_engine import docker_reason, engine_of, remove_everything
-
-
-@pytest.fixture
-def dsession(workspace: Path) -> Iterator[Session]:
-    session = Session.open(workspace=workspace, environ={})
-    try:
-        need("docker", docker_reason(engine_of(session)))
-        yield session
-    finally:
-        if engine_of(session).unavailable_reason() is None:
-            remove_everything(session)
-        session.close()
 
 
 @pytest.mark.docker

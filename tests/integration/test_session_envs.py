@@ -14,7 +14,7 @@ import pytest
 
 from ptest_tui.engines.pythons import current, find_interpreter
 from ptest_tui.errors import EnvStateError, PtestError, UsageError
-from ptest_tui.events import EnvCreated, EnvCreating, Event, OutputLine
+from ptest_tui.events import EnvCreated, EnvCreating, EnvStatusChanged, Event, OutputLine
 from ptest_tui.session import Session
 from tests.conftest import write_workspace
 
@@ -120,6 +120,8 @@ def test_events_are_published(session: Session) -> None:
     kinds = [type(e) for e in events]
     assert kinds[:2] == [EnvCreating, EnvCreated]
     assert any(isinstance(e, OutputLine) and e.line == "hi" for e in events)
+    changes = [(e.old, e.new) for e in events if isinstance(e, EnvStatusChanged)]
+    assert changes == [("ready", "busy"), ("busy", "ready")]
 
 
 def test_delete_removes_folder_and_record(session: Session) -> None:

@@ -88,7 +88,8 @@ def describe_event(event: Event) -> tuple[str, str] | None:
     if isinstance(event, EnvDeleted):
         return f"{event.env}: deleted", "foreground-muted"
     if isinstance(event, EnvStatusChanged):
-        return f"{event.env}: {event.old} → {event.new} {event.note}".rstrip(), "foreground"
+        change = f"{event.old} → {event.new}" if event.old else event.new
+        return f"{event.env}: {change} {event.note}".rstrip(), "foreground"
     if isinstance(event, CleanupRemoved):
         return f"cleanup removed {event.resource} {event.name} ({event.reason})", "warning"
     if isinstance(event, ImageBuildStep):
