@@ -53,6 +53,20 @@ class Leftover:
 
 
 @dataclass(frozen=True)
+class PackageTarget:
+    """Where an environment's packages go, as the package tools see it.
+
+    ``python`` is the interpreter path *where the tool runs* (inside the container for
+    docker envs). ``target_dir`` is set for envs without a Python of their own (basic):
+    packages go there with ``--target`` and commands get it on PYTHONPATH.
+    """
+
+    python: str
+    target_dir: str = ""
+    in_container: bool = False
+
+
+@dataclass(frozen=True)
 class EngineContext:
     """What an engine knows about the workspace it serves."""
 
@@ -116,6 +130,28 @@ class IsolationEngine(ABC):
     @abstractmethod
     def delete(self, record: EnvRecord) -> None:
         """Remove everything the environment owns; idempotent, finds partial leftovers."""
+
+    def package_target(self, record: EnvRecord) -> PackageTarget | None:
+        """Where packages of this env go; None when this level cannot hold packages."""
+        return None
+
+    def run_package_tool(
+        self,
+        record: EnvRecord,
+        argv: Sequence[str],
+        *,
+        on_output: OutputCallback,
+        cancel: CancelToken,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run a package tool where it can reach the env's interpreter.
+
+        ``argv[0]`` is ``"uv"`` (the uv binary available to this env) or ``"python"`` (the
+        env's interpreter, e.g. for ``-m pip``). Host engines run it on this machine;
+        the docker engine runs it inside the container, offline, with the shared cache.
+        """
+        raise NotImplementedError(f"{self.name} environments cannot run package tools")
 
     def leftovers(self, known: set[str]) -> list[Leftover]:
         """Resources of this engine in this workspace whose env is not in ``known``."""
