@@ -42,6 +42,7 @@ screenshots: install
 	$(BIN)/python screenshots/make_screenshots.py
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

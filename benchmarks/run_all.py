@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_envs.py"]
+SCRIPTS = ["bench_envs.py", "bench_packages.py"]
 
 
 def main() -> int:
