@@ -53,3 +53,5 @@ def session(workspace: Path) -> Iterator[Session]:
     s = Session.open(workspace=workspace, environ={})
     yield s
     s.close()
+
+from tests.support.conftest_packages import *  # noqa: E402, F403 - shared fixtures
