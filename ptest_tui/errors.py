@@ -71,6 +71,25 @@ class ImageError(EngineError):
     """A container image is missing or could not be built."""
 
 
+class PackageError(EngineError):
+    """A package tool failed (index unreachable, install failed): infrastructure."""
+
+
+class PackageUsageError(UsageError):
+    """A package request that cannot be met as asked (unknown package, not installed)."""
+
+
+class PackageConflictError(PackageUsageError):
+    """The requested packages conflict with each other or with what the env has.
+
+    ``details`` holds the resolver's full explanation (shown with ``--debug``).
+    """
+
+    def __init__(self, message: str, hint: str = "", details: str = "") -> None:
+        super().__init__(message, hint)
+        self.details = details
+
+
 class StoreError(PtestError):
     """The state store is unreadable or from a newer ptest-tui."""
 

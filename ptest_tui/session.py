@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.config.loader import load_config
@@ -57,6 +57,14 @@ from ptest_tui.store import EnvRecord, Store
 from ptest_tui.validation import validate_name, validate_requirement
 from ptest_tui.workspace import Workspace
 
+if TYPE_CHECKING:
+    from ptest_tui.packages.cache import CacheInfo
+    from ptest_tui.packages.check import CheckReport
+    from ptest_tui.packages.inventory import InstalledDist
+    from ptest_tui.packages.lock import LockFile
+    from ptest_tui.packages.reports import InstallOutcome, InstallReport
+    from ptest_tui.packages.service import PackageService
+
 log = logging.getLogger(__name__)
 
 __all__ = ["CleanupItem", "CreateOutcome", "EnvView", "Session", "owner_alive"]
@@ -82,6 +90,7 @@ class Session:
         self.session_id = uuid.uuid4().hex[:12]
         self._own_pid = os.getpid()
         self._own_start_cache: float | None = None
+        self._package_service: PackageService | None = None
         context = EngineContext(
             root=workspace.root,
             state_dir=workspace.state_dir,
@@ -542,3 +551,64 @@ class Session:
         from ptest_tui.cleanup import cleanup
 
         return cleanup(self, dry_run=dry_run, include_broken=include_broken)
+
+    # -- packages (ptest_tui.packages.service does the work; see docs/packages.md) ---------
+
+    @property
+    def package_service(self) -> PackageService:
+        """The package operations of this session."""
+        from ptest_tui.packages.service import PackageService
+
+        if self._package_service is None:
+            self._package_service = PackageService(self)
+        return self._package_service
+
+    def install(
+        self,
+        env: str,
+        requirements: Sequence[str] = (),
+        *,
+        requirement_files: Sequence[str | Path] = (),
+        upgrade: bool = False,
+        installer: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> InstallReport:
+        """Install requirements into ``env`` after resolving them with what it has."""
+        return self.package_service.install(
+            env, requirements, requirement_files=requirement_files, upgrade=upgrade,
+            installer=installer, cancel=cancel,
+        )
+
+    def install_many(
+        self, envs: Sequence[str], requirements: Sequence[str] = (), **options: Any
+    ) -> list[InstallOutcome]:
+        """Install into many envs in parallel (see PackageService.install_many)."""
+        return self.package_service.install_many(envs, requirements, **options)
+
+    def uninstall(self, env: str, names: Sequence[str], **options: Any) -> InstallReport:
+        """Remove installed distributions from ``env``."""
+        return self.package_service.uninstall(env, names, **options)
+
+    def packages(self, env: str, outdated: bool = False) -> list[InstalledDist]:
+        """Installed distributions of ``env`` (only out-of-date ones with ``outdated``)."""
+        return self.package_service.packages(env, outdated)
+
+    def check_packages(self, env: str) -> CheckReport:
+        """Missing and conflicting requirements in ``env`` (like pip check)."""
+        return self.package_service.check(env)
+
+    def lock(self, env: str, path: str | Path | None = None) -> LockFile:
+        """A hash-pinned lock of everything in ``env``, written to ``path`` if given."""
+        return self.package_service.lock(env, path)
+
+    def sync(self, env: str, lock_path: str | Path, **options: Any) -> InstallReport:
+        """Make ``env`` exactly the set in a lock file."""
+        return self.package_service.sync(env, lock_path, **options)
+
+    def cache_info(self) -> CacheInfo:
+        """The shared package cache: size, entries, location, last hit rate."""
+        return self.package_service.cache_info()
+
+    def cache_clean(self) -> int:
+        """Empty the shared package cache; returns the bytes freed."""
+        return self.package_service.cache_clean()

@@ -152,6 +152,8 @@ def _render_toml(config: Config, origins: dict[str, str]) -> str:
     # A newline in a folder name would end the comment and break the TOML.
     lines = ["# " + " ".join(text.splitlines()) for text in header]
     sections = {k: v for k, v in config.raw.items() if k != "envs"}
+    if "packages" in sections:
+        sections["packages"] = config.to_dict()["packages"]  # index credentials redacted
     # (header, dotted path for origins, values); env names may hold dots: quote them.
     tables = [(name, name, values) for name, values in sections.items()]
     tables += [

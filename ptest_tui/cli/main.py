@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "ptest_tui.cli.init_cmd",
     "ptest_tui.cli.image_cmd",
     "ptest_tui.cli.doctor_cmd",
+    "ptest_tui.cli.pkg_cmd",
 )
 
 

@@ -18,6 +18,17 @@ class DefaultsConfig:
 
 
 @dataclass(frozen=True)
+class PackagesConfig:
+    """The ``[packages]`` section: installer backend and index configuration."""
+
+    installer: str = ""
+    index_url: str = ""
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    offline: bool = False
+
+
+@dataclass(frozen=True)
 class DockerConfig:
     """The ``[docker]`` section."""
 
@@ -52,6 +63,7 @@ class Config:
     workspace_name: str
     defaults: DefaultsConfig = field(default_factory=DefaultsConfig)
     docker: DockerConfig = field(default_factory=DockerConfig)
+    packages: PackagesConfig = field(default_factory=PackagesConfig)
     image: ImageConfig = field(default_factory=ImageConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     envs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -68,6 +80,13 @@ class Config:
             workspace_name=data["workspace"]["name"] or root.name,
             defaults=DefaultsConfig(**data["defaults"]),
             docker=DockerConfig(**data["docker"]),
+            packages=PackagesConfig(
+                installer=data["packages"]["installer"],
+                index_url=data["packages"]["index_url"],
+                extra_index_urls=tuple(data["packages"]["extra_index_urls"]),
+                find_links=tuple(data["packages"]["find_links"]),
+                offline=data["packages"]["offline"],
+            ),
             image=ImageConfig(**data["image"]),
             ui=UiConfig(**data["ui"]),
             envs=data["envs"],
@@ -77,8 +96,21 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         """The effective configuration as plain data (``config show``)."""
-        return {
+        from ptest_tui.packages.index import redact
+
+        data = {
             "workspace": {"root": str(self.root), "name": self.workspace_name},
             "sources": list(self.sources),
             **{k: v for k, v in self.raw.items() if k != "workspace"},
         }
+        if isinstance(data.get("packages"), dict):
+            # Index URLs may carry credentials; they are never printed.
+            packages = dict(data["packages"])
+            for key in ("index_url", "extra_index_urls", "find_links"):
+                value = packages.get(key)
+                if isinstance(value, str):
+                    packages[key] = redact(value)
+                elif isinstance(value, list):
+                    packages[key] = [redact(str(item)) for item in value]
+            data["packages"] = packages
+        return data

@@ -52,7 +52,25 @@ SECTIONS: dict[str, dict[str, Field]] = {
             "int", 0, "Parallel workers for bulk operations; 0 means from the CPU count.", minimum=0
         ),
         "installer": Field(
-            "str", "uv", "Package installer backend.", choices=INSTALLER_CHOICES
+            "str",
+            "uv",
+            "Package installer backend (older spelling of packages.installer; used when that"
+            " is not set).",
+            choices=INSTALLER_CHOICES,
+        ),
+    },
+    "packages": {
+        "installer": Field(
+            "str", "", "Package installer: uv or pip (empty: defaults.installer).",
+            choices=INSTALLER_CHOICES,
+        ),
+        "index_url": Field(
+            "str", "", "Package index URL (empty: the installer's default, PyPI)."
+        ),
+        "extra_index_urls": Field("list", [], "More package indexes searched too."),
+        "find_links": Field("list", [], "Folders or URLs of wheels searched too."),
+        "offline": Field(
+            "bool", False, "Never touch the network: only the cache and find_links."
         ),
     },
     "docker": {

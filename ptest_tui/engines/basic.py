@@ -18,6 +18,7 @@ from ptest_tui.engines.base import (
     ExecResult,
     IsolationEngine,
     OutputCallback,
+    PackageTarget,
 )
 from ptest_tui.engines.process import run_process
 from ptest_tui.engines.spec import EnvSpec
@@ -54,12 +55,67 @@ class BasicEngine(IsolationEngine):
         env.update(
             HOME=str(folder / "home"),
             TMPDIR=str(folder / "tmp"),
-            PATH=f"{folder / 'bin'}{os.pathsep}{SYSTEM_PATH}",
+            # Packages installed with `pkg install` live in site/ (pip/uv --target).
+            PATH=os.pathsep.join([str(folder / "bin"), str(folder / "site" / "bin"), SYSTEM_PATH]),
+            PYTHONPATH=str(folder / "site"),
             PTEST_ENV=record.name,
             PTEST_WORKSPACE=str(self.context.root),
         )
         env.update(record.spec.get("env") or {})
         return env
+
+    def package_target(self, record: EnvRecord) -> PackageTarget | None:
+        """The python3 on the env's PATH, installing into ``<env>/site`` with --target."""
+        folder = self.folder(record.name)
+        python = shutil.which("python3", path=f"{folder / 'bin'}{os.pathsep}{SYSTEM_PATH}")
+        if python is None:
+            return None
+        return PackageTarget(python=python, target_dir=str(folder / "site"))
+
+    def run_package_tool(
+        self,
+        record: EnvRecord,
+        argv: Sequence[str],
+        *,
+        on_output: OutputCallback,
+        cancel: CancelToken,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run uv (found beside ptest-tui) or the env's interpreter on this host."""
+        from ptest_tui.errors import EngineError
+
+        target = self.package_target(record)
+        variables = dict(os.environ if env is None else env)
+        program = argv[0]
+        if program == "uv":
+            from ptest_tui.engines.virtualenv import find_uv
+
+            uv = find_uv()
+            if uv is None:
+                raise EngineError(
+                    "no uv binary found", "install uv, or use packages.installer = pip"
+                )
+            command = [uv, *argv[1:]]
+        elif program == "python":
+            if target is None:
+                raise EngineError(f"no Python interpreter in {record.name}", "install python3")
+            command = [target.python, *argv[1:]]
+            if target.target_dir:
+                # pip finds (and uninstalls) --target packages through PYTHONPATH.
+                variables["PYTHONPATH"] = target.target_dir
+        else:
+            raise EngineError(f"unknown package tool {program!r}", "use uv or python")
+        folder = self.folder(record.name)
+        return run_process(
+            command,
+            cwd=folder if folder.is_dir() else self.context.root,
+            env=variables,
+            on_output=on_output,
+            cancel=cancel,
+            timeout=timeout,
+            own_group=False,  # a helper tool: dies with ptest-tui's process group
+        )
 
     def exec(
         self,

@@ -42,17 +42,20 @@ def _pump(stream: IO[bytes], name: str, on_output: OutputCallback) -> None:
     stream.close()
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+def _signal_group(proc: subprocess.Popen[bytes], sig: int, group: bool = True) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
 
 
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """Interrupt, then terminate, then kill the process group of ``proc``."""
+def stop_process(proc: subprocess.Popen[bytes], group: bool = True) -> None:
+    """Interrupt, then terminate, then kill ``proc`` (its whole process group if ``group``)."""
     for sig, grace in zip(
         (signal.SIGINT, signal.SIGTERM, signal.SIGKILL), GRACE_SECONDS, strict=True
     ):
-        _signal_group(proc, sig)
+        _signal_group(proc, sig, group)
         try:
             proc.wait(grace)
             return
@@ -68,11 +71,16 @@ def run_process(
     on_output: OutputCallback,
     cancel: CancelToken,
     timeout: float | None = None,
+    own_group: bool = True,
 ) -> ExecResult:
     """Run ``argv`` (a list, never a shell string) and stream its output line by line.
 
-    The command runs in its own process group. When it ends, anything it left running in
-    that group (background jobs) is killed, so no process outlives the command.
+    With ``own_group`` (user commands) the command runs in its own session and process
+    group: stopping it stops its whole tree, and anything it left running in that group
+    (background jobs) is killed when it ends, so no process outlives the command. Without
+    it (ptest-tui's own helper tools such as uv) the tool stays in our process group, so a
+    signal to ptest-tui's group (a terminal's Ctrl+C, a supervisor's kill) reaches it too
+    and it can never keep writing into an env after ptest-tui was killed.
     """
     if not cwd.is_dir():
         raise UsageError(f"working folder {cwd} does not exist", "check --cwd")
@@ -85,7 +93,7 @@ def run_process(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,
+            start_new_session=own_group,
         )
     except FileNotFoundError:
         raise EngineError(
@@ -115,10 +123,11 @@ def run_process(
         elif timeout is not None and time.monotonic() - start > timeout:
             timed_out = True
         if cancelled or timed_out:
-            stop_process(proc)
+            stop_process(proc, own_group)
             break
     proc.wait()
-    _signal_group(proc, signal.SIGKILL)  # background children left in the group
+    if own_group:
+        _signal_group(proc, signal.SIGKILL)  # background children left in the group
     for pump in pumps:
         pump.join(timeout=5)
     return ExecResult(
@@ -151,6 +160,7 @@ def run_checked(
         on_output=lambda _stream, line: lines.append(line),
         cancel=cancel,
         timeout=timeout,
+        own_group=False,
     )
     if result.cancelled:
         raise CancelledError(f"{what} cancelled", "")

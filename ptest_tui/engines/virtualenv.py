@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ptest_tui.cancel import CancelToken
-from ptest_tui.engines.base import EngineStatus
+from ptest_tui.engines.base import EngineStatus, PackageTarget
 from ptest_tui.engines.basic import SYSTEM_PATH, BasicEngine
 from ptest_tui.engines.process import run_checked
 from ptest_tui.engines.pythons import find_interpreter
 from ptest_tui.engines.spec import EnvSpec
-from ptest_tui.errors import EngineError
+from ptest_tui.errors import CancelledError, EngineError, PtestError
 
 if TYPE_CHECKING:
     from ptest_tui.store import EnvRecord
@@ -97,26 +97,38 @@ class VirtualenvEngine(BasicEngine):
             "created_with": tool,
         }
 
-    @staticmethod
-    def _install(spec: EnvSpec, python: Path, uv: str | None, cancel: CancelToken) -> None:
-        """Install the spec's requirements (uv when present, else the venv's pip)."""
-        if uv:
-            argv = [uv, "pip", "install", "--quiet", "--python", str(python), *spec.packages]
-        else:
-            argv = [str(python), "-m", "pip", "install", "--quiet", *spec.packages]
+    def _install(self, spec: EnvSpec, python: Path, uv: str | None, cancel: CancelToken) -> None:
+        """Install the spec's requirements through the package installer.
+
+        The same installer as ``pkg install`` (index settings, shared cache, redacted
+        errors), without its inventory and locking: the env is new and still ``creating``.
+        """
+        from ptest_tui.packages.index import IndexConfig
+        from ptest_tui.packages.installers import BACKENDS
+        from ptest_tui.store import EnvRecord
+
+        config = self.context.config
+        backend = config.packages.installer or config.defaults.installer or "uv"
+        if backend == "uv" and uv is None:
+            backend = "pip"  # the virtualenv library seeded pip for this case
+        record = EnvRecord(spec.name, self.name, "creating", spec.to_dict())
+        target = self.package_target(record)
+        assert target is not None
+        installer = BACKENDS[backend](self, record, target, IndexConfig.from_config(config))
         try:
-            run_checked(
-                argv, what="install", env={**os.environ, "UV_NO_CONFIG": "1"}, cancel=cancel
-            )
-        except EngineError as exc:
-            raise EngineError(
-                f"installing packages into {spec.name} failed: {exc.message}",
-                "check the requirement names and your package index",
-            ) from None
+            installer.install(list(spec.packages), upgrade=False, pins=[], cancel=cancel)
+        except PtestError as exc:
+            if isinstance(exc, CancelledError):
+                raise
+            # Keep the error's class (conflict, not found, unreachable) and its exit code.
+            exc.message = f"installing packages into {spec.name} failed: {exc.message}"
+            exc.args = (exc.message,)
+            raise
 
     def base_environment(self, record: EnvRecord) -> dict[str, str]:
         """Basic variables plus VIRTUAL_ENV and the venv's bin/ first on PATH."""
         env = super().base_environment(record)
+        env.pop("PYTHONPATH", None)  # the venv's own site-packages hold its packages
         venv = self.venv_dir(record.name)
         env["VIRTUAL_ENV"] = str(venv)
         env["PATH"] = os.pathsep.join(
@@ -124,6 +136,10 @@ class VirtualenvEngine(BasicEngine):
         )
         env.update(record.spec.get("env") or {})
         return env
+
+    def package_target(self, record: EnvRecord) -> PackageTarget | None:
+        """The venv's interpreter; packages go into its site-packages."""
+        return PackageTarget(python=str(self.venv_dir(record.name) / "bin" / "python"))
 
     def status(self, record: EnvRecord) -> EngineStatus:
         """Healthy while the folder and the venv's interpreter exist."""

@@ -12,6 +12,9 @@ from ptest_tui.events.types import (
     Event,
     ImageBuildStep,
     OutputLine,
+    PackageInstallFailed,
+    PackagePhase,
+    PackagesInstalled,
 )
 
 __all__ = [
@@ -26,4 +29,7 @@ __all__ = [
     "EventBus",
     "ImageBuildStep",
     "OutputLine",
+    "PackageInstallFailed",
+    "PackagePhase",
+    "PackagesInstalled",
 ]

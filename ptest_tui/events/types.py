@@ -105,3 +105,37 @@ class CleanupRemoved(Event):
     resource: str
     name: str
     reason: str
+
+
+@dataclass(frozen=True)
+class PackagePhase(Event):
+    """Progress of a package operation in one env: resolving, downloading or installing.
+
+    ``done``/``total`` are counts of distributions (0 when not known yet).
+    """
+
+    env: str
+    phase: str
+    done: int = 0
+    total: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PackagesInstalled(Event):
+    """A package operation finished in one env."""
+
+    env: str
+    installed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    seconds: float = 0.0
+    cache_hits: int = 0
+    downloads: int = 0
+
+
+@dataclass(frozen=True)
+class PackageInstallFailed(Event):
+    """A package operation failed in one env; the env is unchanged."""
+
+    env: str
+    message: str

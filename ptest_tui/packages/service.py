@@ -1,0 +1,486 @@
+"""Package operations on a session's environments: the code behind ``Session.install`` & co.
+
+Every operation validates first (env exists and is ready, requirements parse, files exist)
+and only then acts. While it changes an env it holds a per-env file lock (no two processes
+install into one env) and a lease (the env shows busy and cannot be deleted under it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ptest_tui.cancel import CancelToken
+from ptest_tui.engines.base import IsolationEngine, PackageTarget
+from ptest_tui.errors import (
+    CancelledError,
+    EnvStateError,
+    PackageError,
+    PackageUsageError,
+    PtestError,
+    UsageError,
+)
+from ptest_tui.events import (
+    EnvStatusChanged,
+    PackageInstallFailed,
+    PackagePhase,
+    PackagesInstalled,
+)
+from ptest_tui.packages import cache as cache_mod
+from ptest_tui.packages.check import CheckReport, check_inventory
+from ptest_tui.packages.index import IndexConfig, redact
+from ptest_tui.packages.installers import BACKENDS, Installer
+from ptest_tui.packages.inventory import (
+    PROBE,
+    InstalledDist,
+    Inventory,
+    host_markers,
+    parse_probe,
+    scan_site,
+    venv_python_version,
+    venv_site_dirs,
+)
+from ptest_tui.packages.lock import LockFile, compile_lock, read_lock, verify
+from ptest_tui.packages.reports import InstallOutcome, InstallReport
+from ptest_tui.packages.requirements import RequirementLine, collect, parse_requirement
+from ptest_tui.packages.resolve import pins_for, resolve
+
+if TYPE_CHECKING:
+    from ptest_tui.session import Session
+    from ptest_tui.store import EnvRecord
+
+log = logging.getLogger(__name__)
+
+# Installer tooling (seeded by ensurepip for the pip backend): like `pip freeze`, locks
+# leave it out and syncs neither remove it nor count it as drift.
+PIP_TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute"})
+
+
+class PackageService:
+    """Install, uninstall, list, check, lock and sync packages in a session's envs."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- validation helpers ------------------------------------------------------------
+
+    @property
+    def index(self) -> IndexConfig:
+        """The effective index configuration."""
+        return IndexConfig.from_config(self.session.config)
+
+    def installer_name(self, override: str | None = None) -> str:
+        """uv or pip: the flag, else packages.installer, else defaults.installer."""
+        config = self.session.config
+        name = override or config.packages.installer or config.defaults.installer or "uv"
+        if name not in BACKENDS:
+            raise UsageError(f"unknown installer {name!r}", "use uv or pip")
+        return name
+
+    def _target(self, name: str, action: str) -> tuple[EnvRecord, IsolationEngine, PackageTarget]:
+        """The env's record, engine and package target; EnvStateError unless it is usable."""
+        record = self.session.store.get_env(name)
+        if record.status not in ("ready", "busy"):
+            raise self.session._state_error(record, action)
+        engine = self.session.engine_for(record.isolation)
+        target = engine.package_target(record)
+        if target is None:
+            raise PackageUsageError(
+                f"{record.isolation} environment {name!r} cannot hold packages",
+                "create a virtualenv or docker environment for packages",
+            )
+        return record, engine, target
+
+    def _installer(
+        self, record: EnvRecord, engine: IsolationEngine, target: PackageTarget, name: str
+    ) -> Installer:
+        return BACKENDS[name](engine, record, target, self.index)
+
+    @contextlib.contextmanager
+    def _hold(self, name: str, purpose: str) -> Iterator[None]:
+        """The per-env file lock and a lease (env busy) for the duration of a change."""
+        from filelock import FileLock, Timeout
+
+        session = self.session
+        locks = session.workspace.state_dir / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(locks / f"{name}.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise EnvStateError(
+                f"another process is changing the packages of {name!r}",
+                "wait for it to finish and try again",
+            ) from None
+        try:
+            try:
+                lease = session.store.acquire_lease(
+                    name, session._own_pid, session._own_start, redact(purpose)
+                )
+            except UsageError:
+                raise session._state_error(session.store.get_env(name), "change") from None
+            was = session.store.get_env(name).status
+            if was == "busy":
+                session.bus.publish(EnvStatusChanged(name, "ready", "busy", redact(purpose)))
+            try:
+                yield
+            finally:
+                if session.store.release_lease(lease):
+                    session.bus.publish(EnvStatusChanged(name, "busy", "ready", "packages done"))
+        finally:
+            lock.release()
+
+    def _phase_callback(self, env: str) -> Callable[[str, int, int, str], None]:
+        bus = self.session.bus
+
+        def on_phase(phase: str, done: int, total: int, detail: str) -> None:
+            bus.publish(PackagePhase(env, phase, done, total, redact(detail)))
+
+        return on_phase
+
+    # -- inventory ------------------------------------------------------------------------
+
+    def inventory(
+        self,
+        record: EnvRecord,
+        engine: IsolationEngine,
+        target: PackageTarget,
+        cancel: CancelToken | None = None,
+    ) -> Inventory:
+        """Installed distributions and marker values of the env's interpreter."""
+        if not target.in_container and not target.target_dir:
+            venv = Path(target.python).parent.parent
+            dists = scan_site(venv_site_dirs(venv))
+            return Inventory(tuple(dists), host_markers(venv_python_version(venv)))
+        if not target.in_container:
+            # A basic env: the files are here, the interpreter's version needs asking.
+            dists = scan_site([Path(target.target_dir)])
+            version = subprocess.run(
+                [target.python, "-c", "import platform; print(platform.python_version())"],
+                capture_output=True, text=True, check=False,
+            ).stdout.strip()
+            return Inventory(tuple(dists), host_markers(version))
+        output: list[str] = []
+        result = engine.run_package_tool(
+            record,
+            ["python", "-c", PROBE],
+            on_output=lambda _s, line: output.append(line),
+            cancel=cancel or CancelToken(),
+        )
+        if result.exit_code != 0:
+            raise PackageError(
+                f"cannot list the packages of {record.name}: {(output or ['no output'])[-1]}",
+                "check the env with `ptest-tui env status`",
+            )
+        return parse_probe("\n".join(output))
+
+    # -- operations ---------------------------------------------------------------------
+
+    def check_install(
+        self,
+        env: str,
+        requirements: Sequence[str] = (),
+        requirement_files: Sequence[str | Path] = (),
+        installer: str | None = None,
+    ) -> list[RequirementLine]:
+        """Every check :meth:`install` makes before it changes anything."""
+        self._target(env, "install packages into")
+        self.installer_name(installer)
+        lines = collect(requirements, requirement_files)
+        if not lines:
+            raise UsageError("no packages given", "name packages or give -r FILE")
+        return lines
+
+    def install(
+        self,
+        env: str,
+        requirements: Sequence[str] = (),
+        *,
+        requirement_files: Sequence[str | Path] = (),
+        upgrade: bool = False,
+        installer: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> InstallReport:
+        """Resolve the request with what ``env`` has, then install it (or change nothing)."""
+        lines = self.check_install(env, requirements, requirement_files, installer)
+        backend = self.installer_name(installer)
+        cancel = cancel or CancelToken()
+        started = time.monotonic()
+        texts = [line.text for line in lines]
+        try:
+            with self._hold(env, "pkg install " + " ".join(texts)):
+                record, engine, target = self._target(env, "install packages into")
+                tool = self._installer(record, engine, target, backend)
+                current = self.inventory(record, engine, target, cancel)
+                pins = pins_for(current.dists, lines, upgrade)
+                on_phase = self._phase_callback(env)
+                self._prepare_cache(engine, record, target, texts + pins, cancel)
+                cancel.raise_if_cancelled("install")
+                if backend != "uv":
+                    # uv resolves before it installs; pip is checked with a dry run first.
+                    resolve(tool, texts, pins, upgrade=upgrade, cancel=cancel, on_phase=on_phase)
+                tally = tool.install(
+                    texts, upgrade=upgrade, pins=pins, cancel=cancel, on_phase=on_phase
+                )
+        except PtestError as exc:
+            self.session.bus.publish(PackageInstallFailed(env, redact(exc.message)))
+            raise
+        report = InstallReport(
+            env,
+            backend,
+            tuple(tally.installed),
+            tuple(tally.removed),
+            time.monotonic() - started,
+            tally.cache_hits,
+            tally.downloads,
+        )
+        cache_mod.record_install(env, backend, report.cache_hits, report.downloads)
+        self._announce(report)
+        return report
+
+    def _announce(self, report: InstallReport) -> None:
+        self.session.bus.publish(
+            PackagesInstalled(
+                report.env,
+                report.installed,
+                report.removed,
+                report.seconds,
+                report.cache_hits,
+                report.downloads,
+            )
+        )
+
+    def _prepare_cache(
+        self,
+        engine: IsolationEngine,
+        record: EnvRecord,
+        target: PackageTarget,
+        requirements: Sequence[str],
+        cancel: CancelToken,
+    ) -> None:
+        """Containers install offline from the host cache: fill it on the host first.
+
+        Engines whose package tools run where the network is not (docker) offer
+        ``populate_cache(record, requirements, index_args=, cancel=)``.
+        """
+        if not target.in_container:
+            return
+        fill = getattr(engine, "populate_cache", None)
+        if fill is None:
+            log.warning("%s engine cannot fill the package cache", record.isolation)
+            return
+        fill(record, list(requirements), index_args=self.index.uv_args(), cancel=cancel)
+
+    def install_many(
+        self,
+        envs: Sequence[str],
+        requirements: Sequence[str] = (),
+        *,
+        requirement_files: Sequence[str | Path] = (),
+        upgrade: bool = False,
+        installer: str | None = None,
+        max_workers: int | None = None,
+        cancel: CancelToken | None = None,
+        on_done: Callable[[InstallOutcome], None] | None = None,
+    ) -> list[InstallOutcome]:
+        """Install into many envs in parallel; one failing env does not stop the others.
+
+        The request itself (requirements, files, env names) is validated once, up front; a
+        bad request fails before any env changes. Env state problems are per-env outcomes.
+        """
+        if not envs:
+            raise UsageError("no environments given", "name envs with --envs A,B or use --all")
+        duplicates = sorted({e for e in envs if list(envs).count(e) > 1})
+        if duplicates:
+            raise UsageError(f"environments given twice: {', '.join(duplicates)}", "")
+        for env in envs:
+            self.session.store.get_env(env)  # all must exist
+        self.installer_name(installer)
+        if not collect(requirements, requirement_files):
+            raise UsageError("no packages given", "name packages or give -r FILE")
+        cancel = cancel or CancelToken()
+
+        def one(env: str) -> InstallOutcome:
+            started = time.monotonic()
+            try:
+                cancel.raise_if_cancelled("install")
+                report = self.install(
+                    env,
+                    requirements,
+                    requirement_files=requirement_files,
+                    upgrade=upgrade,
+                    installer=installer,
+                    cancel=cancel,
+                )
+                outcome = InstallOutcome(env, report, None, time.monotonic() - started)
+            except PtestError as exc:
+                outcome = InstallOutcome(env, None, exc, time.monotonic() - started)
+            except Exception as exc:  # a bug in one env must not sink the others
+                log.exception("installing into %s failed", env)
+                error = PackageError(f"{env}: {redact(str(exc))}", "run with --debug")
+                outcome = InstallOutcome(env, None, error, time.monotonic() - started)
+            if on_done:
+                on_done(outcome)
+            return outcome
+
+        workers = max(1, min(max_workers or self.session.max_workers(), len(envs)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(one, envs))
+
+    def uninstall(
+        self,
+        env: str,
+        names: Sequence[str],
+        *,
+        installer: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> InstallReport:
+        """Remove installed distributions; every name must be installed."""
+        record, engine, target = self._target(env, "uninstall packages from")
+        backend = self.installer_name(installer)
+        if not names:
+            raise UsageError("no packages given", "name the packages to uninstall")
+        keys = [parse_requirement(name).name for name in names]
+        installed = self.inventory(record, engine, target).by_key()
+        missing = [name for name, key in zip(names, keys, strict=True) if key not in installed]
+        if missing:
+            raise PackageUsageError(
+                f"not installed in {env}: {', '.join(missing)}", f"see `ptest-tui pkg list {env}`"
+            )
+        started = time.monotonic()
+        cancel = cancel or CancelToken()
+        try:
+            with self._hold(env, "pkg uninstall " + " ".join(names)):
+                record, engine, target = self._target(env, "uninstall packages from")
+                tool = self._installer(record, engine, target, backend)
+                tally = tool.uninstall([installed[key].name for key in keys], cancel)
+        except PtestError as exc:
+            self.session.bus.publish(PackageInstallFailed(env, redact(exc.message)))
+            raise
+        removed = tuple(tally.removed) or tuple(
+            f"{installed[key].name}=={installed[key].version}" for key in keys
+        )
+        report = InstallReport(env, backend, (), removed, time.monotonic() - started)
+        self._announce(report)
+        return report
+
+    def packages(
+        self,
+        env: str,
+        outdated: bool = False,
+        *,
+        installer: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[InstalledDist]:
+        """Installed distributions; with ``outdated``, only those with a newer release."""
+        record, engine, target = self._target(env, "list the packages of")
+        if outdated and self.index.offline:
+            raise PackageUsageError(
+                "cannot look for newer versions offline", "unset packages.offline to ask the index"
+            )
+        dists = list(self.inventory(record, engine, target, cancel).dists)
+        if not outdated:
+            return dists
+        tool = self._installer(record, engine, target, self.installer_name(installer))
+        latest = tool.outdated(cancel or CancelToken())
+        return [
+            InstalledDist(d.name, d.version, d.requires, d.installer, latest[d.key])
+            for d in dists
+            if d.key in latest
+        ]
+
+    def check(self, env: str) -> CheckReport:
+        """Missing and conflicting requirements among what is installed (like pip check)."""
+        record, engine, target = self._target(env, "check the packages of")
+        return check_inventory(env, self.inventory(record, engine, target))
+
+    def lock(
+        self, env: str, path: str | Path | None = None, cancel: CancelToken | None = None
+    ) -> LockFile:
+        """Exact versions with hashes of everything installed; written to ``path`` if given."""
+        from ptest_tui.engines.virtualenv import find_uv
+
+        record, engine, target = self._target(env, "lock the packages of")
+        uv = find_uv()
+        if uv is None:
+            raise PackageError("locking needs the uv binary", "install uv (pip install uv)")
+        current = self.inventory(record, engine, target, cancel)
+        pins = [f"{d.name}=={d.version}" for d in current.dists if d.key not in PIP_TOOLING]
+        if not pins:
+            raise PackageUsageError(f"nothing is installed in {env}", "install packages first")
+        python = current.markers.get("python_full_version", "")
+        lock = compile_lock(uv, env, pins, python, self.index, cancel or CancelToken())
+        if path is not None:
+            out = Path(path)
+            try:
+                out.write_text(lock.text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {out}: {exc.strerror}", "check the path") from None
+            lock = LockFile(lock.env, lock.text, lock.pins, str(out))
+        return lock
+
+    def sync(
+        self,
+        env: str,
+        lock_path: str | Path,
+        *,
+        installer: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> InstallReport:
+        """Make ``env`` exactly the set pinned in ``lock_path`` (hashes checked), then verify."""
+        self._target(env, "sync")
+        backend = self.installer_name(installer)
+        expected = read_lock(lock_path)
+        cancel = cancel or CancelToken()
+        started = time.monotonic()
+        lock_file = str(Path(lock_path).resolve())
+        try:
+            with self._hold(env, f"pkg sync {Path(lock_path).name}"):
+                record, engine, target = self._target(env, "sync")
+                tool = self._installer(record, engine, target, backend)
+                self._prepare_cache(
+                    engine, record, target, [f"{n}=={v}" for n, v in expected], cancel
+                )
+                tally = tool.sync(lock_file, cancel, self._phase_callback(env))
+                after = self.inventory(record, engine, target, cancel).by_key()
+                keep = {name for name, _ in expected}
+                if backend == "pip":
+                    # pip cannot sync: install the lock, then remove what it does not name.
+                    extras = [
+                        d.name for k, d in after.items() if k not in keep and k not in PIP_TOOLING
+                    ]
+                    if extras:
+                        tally.removed += tool.uninstall(extras, cancel).removed
+                    after = self.inventory(record, engine, target, cancel).by_key()
+                after = {k: d for k, d in after.items() if k not in PIP_TOOLING or k in keep}
+                verify(expected, {k: d.version for k, d in after.items()}, env)
+        except PtestError as exc:
+            self.session.bus.publish(PackageInstallFailed(env, redact(exc.message)))
+            raise
+        report = InstallReport(
+            env, backend, tuple(tally.installed), tuple(tally.removed),
+            time.monotonic() - started, tally.cache_hits, tally.downloads,
+        )
+        self._announce(report)
+        return report
+
+    # -- cache --------------------------------------------------------------------------
+
+    def cache_info(self) -> cache_mod.CacheInfo:
+        """Size, entries and location of the shared cache, and the last install's hit rate."""
+        return cache_mod.cache_info()
+
+    def cache_clean(self) -> int:
+        """Empty the shared cache; returns the bytes freed."""
+        from ptest_tui.engines.virtualenv import find_uv
+
+        return cache_mod.clean_cache(find_uv())
+
+
+__all__ = ["CancelledError", "PackageService"]
