@@ -66,7 +66,7 @@ class IndexConfig:
             if self.index_url:
                 parts.append(f"cached pages of {redact(self.index_url)}")
         else:
-            parts.append(redact(self.index_url or "https://pypi.org/simple"))
+            parts.append(redact(self.index_url) if self.index_url else "the default index (PyPI)")
         parts += [redact(url) for url in self.extra_index_urls]
         parts += [f"find-links {redact(link)}" for link in self.find_links]
         return ", ".join(parts)
