@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.engines import docker_labels as labels
+from ptest_tui.engines import docker_packages as pkgs
 from ptest_tui.engines.base import (
     EngineContext,
     EngineStatus,
@@ -28,6 +29,7 @@ from ptest_tui.engines.base import (
     IsolationEngine,
     Leftover,
     OutputCallback,
+    PackageTarget,
 )
 from ptest_tui.engines.docker_client import (
     DockerTarget,
@@ -51,7 +53,6 @@ log = logging.getLogger(__name__)
 
 HOME = "/root"
 UNAVAILABLE_RETRY = 10.0  # seconds before a failed ping is tried again (a daemon may start)
-PYTHON_CHECK = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
 
 
 class ImageMissingError(ImageError):
@@ -70,8 +71,9 @@ class DockerEngine(IsolationEngine):
 
     name = "docker"
     description = "Docker container per environment (limits, image, network isolation)"
-    # "packages" arrives with the package manager (host cache mounted into the container).
-    capabilities = frozenset({"python", "limits", "image", "network"})
+    # Packages: a venv in the container, installed offline from the host's shared cache
+    # (mounted read-only); see docker_packages. Needs a local daemon.
+    capabilities = frozenset({"python", "packages", "limits", "image", "network"})
 
     def __init__(self, context: EngineContext) -> None:
         super().__init__(context)
@@ -172,6 +174,19 @@ class DockerEngine(IsolationEngine):
             )
             image = self.image_for(spec)
             raise UsageError(f"image {image} has Python {have}, not {spec.python}", hint)
+        if spec.packages:
+            support = self.package_support()
+            if support.reason:
+                raise UsageError(
+                    f"cannot install packages into docker env {spec.name}: {support.reason}",
+                    "create the env without packages, or use a virtualenv env",
+                )
+
+    def package_support(self) -> pkgs.HostSupport:
+        """What this engine's containers get for packages (uv and the cache), or why not."""
+        from ptest_tui.engines.virtualenv import find_uv
+
+        return pkgs.host_support(self.shares_host_filesystem, find_uv)
 
     # -- create -------------------------------------------------------------------------
 
@@ -188,18 +203,24 @@ class DockerEngine(IsolationEngine):
             "network": spec.network or cfg.network or "none",
         }
 
-    def _environment(self, spec: EnvSpec, mounted: bool) -> dict[str, str]:
+    def _environment(
+        self, spec: EnvSpec, mounted: bool, info: dict[str, Any], venv: bool
+    ) -> dict[str, str]:
         env = {"PTEST_ENV": spec.name, "HOME": HOME, "LANG": "C.UTF-8"}
         if mounted:
             env["PTEST_WORKSPACE"] = self.context.config.docker.mount_path
+        if venv:
+            env.update(pkgs.venv_environment(info))
         env.update(spec.environment)
         return env
 
-    def _host_config(self, api: Any, spec: EnvSpec, limits: dict[str, Any], mode: str) -> Any:
+    def _host_config(
+        self, api: Any, spec: EnvSpec, limits: dict[str, Any], mode: str, extra: list[Any]
+    ) -> Any:
         from docker.types import Mount
 
         mount_path = self.context.config.docker.mount_path
-        mounts = []
+        mounts = list(extra)
         if mode != "none" and self.shares_host_filesystem:
             mounts.append(
                 Mount(mount_path, str(self.context.root), type="bind", read_only=mode == "ro")
@@ -235,7 +256,9 @@ class DockerEngine(IsolationEngine):
         limits = self._limits(spec)
         name = labels.container_name(self.context.workspace_id, spec.name)
         mount_path = self.context.config.docker.mount_path
-        host_config = self._host_config(api, spec, limits, mode)
+        support = self.package_support()
+        package_mounts = [] if support.reason else pkgs.prepare_host(support)
+        host_config = self._host_config(api, spec, limits, mode, package_mounts)
         kwargs = {
             "image": info["Id"],
             "command": ["sleep", "infinity"],
@@ -243,7 +266,7 @@ class DockerEngine(IsolationEngine):
             "labels": labels.resource_labels(
                 self.context.workspace_id, spec.name, self.context.session_id
             ),
-            "environment": self._environment(spec, mode != "none"),
+            "environment": self._environment(spec, mode != "none", info, not support.reason),
             "working_dir": mount_path if mode != "none" else HOME,
             "host_config": host_config,
         }
@@ -265,17 +288,25 @@ class DockerEngine(IsolationEngine):
                     api.put_archive(container, "/", archive)
             cancel.raise_if_cancelled("create")
             api.start(container)
-            version = self._check_python(api, container, cancel)
+            setup = pkgs.setup_container(api, container, cancel, support)
         except BaseException:
             try:
                 remove_container(api, container)
             except Exception:  # the caller's rollback deletes by label again
                 log.warning("could not remove half-created container %s", name, exc_info=True)
             raise
+        version = setup["python_version"]
         if spec.python and not labels.python_matches(spec.python, version):
             remove_container(api, container)
             raise UsageError(f"image {image} runs Python {version}, not {spec.python}", "")
-        return {
+        packages = pkgs.packages_state(support, setup)
+        if spec.packages and not packages.supported:
+            remove_container(api, container)
+            raise EngineError(
+                f"cannot install packages into docker env {spec.name}: {packages.reason}",
+                "use an image built by `ptest-tui image build`",
+            )
+        state = {
             "container_id": container,
             "container_name": name,
             "image": image,
@@ -285,27 +316,12 @@ class DockerEngine(IsolationEngine):
             "workspace_mount": mode,
             "mount_path": mount_path if mode != "none" else "",
             "docker_host": self.target.url,
+            pkgs.STATE_KEY: packages.to_state(),
         }
-
-    def _check_python(self, api: Any, container: str, cancel: CancelToken) -> str:
-        lines: list[str] = []
-        errors: list[str] = []
-
-        def collect(stream: str, line: str) -> None:
-            (lines if stream == "stdout" else errors).append(line)
-
-        result = run_exec(
-            api, container, ["python3", "-c", PYTHON_CHECK], environment={}, workdir=None,
-            on_output=collect, cancel=cancel, timeout=60,
-        )
-        cancel.raise_if_cancelled("create")
-        if result.exit_code != 0 or not lines:
-            detail = (errors or lines or ["no output"])[-1]
-            raise EngineError(
-                f"python3 does not run in the container: {detail}",
-                "use an image with python3, e.g. one from `ptest-tui image build`",
-            )
-        return lines[-1].strip()
+        # Packages asked for at create time; the rollback removes the container on failure.
+        if spec.packages:
+            pkgs.install_at_create(self, spec, state, cancel)
+        return state
 
     # -- exec, status -------------------------------------------------------------------
 
@@ -334,6 +350,64 @@ class DockerEngine(IsolationEngine):
                 environment=env or {}, workdir=cwd, on_output=on_output, cancel=cancel,
                 timeout=timeout,
             )
+
+    # -- packages (see docker_packages) -------------------------------------------------
+
+    def container_ref(self, record: EnvRecord) -> str:
+        """The env's container: its stored id, else its name."""
+        return self._ref(record, self.context.workspace_id)
+
+    def package_target(self, record: EnvRecord) -> PackageTarget | None:
+        """The venv's interpreter inside the container (``/env/venv/bin/python``).
+
+        EnvStateError when the env cannot hold packages (made before docker envs could,
+        or on a remote daemon); the message says to recreate it.
+        """
+        return PackageTarget(python=pkgs.checked_state(record).python, in_container=True)
+
+    def run_package_tool(
+        self,
+        record: EnvRecord,
+        argv: Sequence[str],
+        *,
+        on_output: OutputCallback,
+        cancel: CancelToken,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run uv (the host's binary, mounted) or the venv's python in the container, offline.
+
+        Only what :meth:`populate_cache` fetched is there: ``UV_OFFLINE=1`` always, and the
+        container has no network by default. Find-links folders map to their mirror,
+        requirement and lock files named in ``argv`` are copied in, credentials are
+        removed from URLs; of ``env`` only the ``UV_*`` settings are kept.
+        """
+        with daemon_errors(self.target, f"run {argv[0] if argv else '?'} in {record.name}"):
+            return pkgs.run_tool(self, record, argv, on_output=on_output, cancel=cancel,
+                                 env=env, timeout=timeout)
+
+    def populate_cache(
+        self,
+        record: EnvRecord,
+        requirements: Sequence[str],
+        *,
+        index_args: Sequence[str],
+        cancel: CancelToken,
+        requirement_files: Sequence[str] = (),
+        on_output: OutputCallback | None = None,
+    ) -> None:
+        """Fetch on the host what ``requirements`` need in this env's container.
+
+        :func:`ptest_tui.engines.docker_packages.populate_cache` for the env's Python
+        version and platform. Call it before a uv command in the env, with the same
+        requirements (plus the installed pins) and index arguments.
+        """
+        packages = pkgs.checked_state(record)
+        pkgs.populate_cache(
+            requirements, index_args=index_args, python_version=packages.python_version,
+            platform_tag=packages.platform, cancel=cancel,
+            requirement_files=requirement_files, on_output=on_output,
+        )
 
     def status(self, record: EnvRecord) -> EngineStatus:
         """Healthy while the container exists and runs."""
