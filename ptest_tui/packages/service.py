@@ -34,6 +34,7 @@ from ptest_tui.events import (
 )
 from ptest_tui.packages import cache as cache_mod
 from ptest_tui.packages.check import CheckReport, check_inventory
+from ptest_tui.packages.errors import classify
 from ptest_tui.packages.index import IndexConfig, redact
 from ptest_tui.packages.installers import BACKENDS, Installer
 from ptest_tui.packages.inventory import (
@@ -220,7 +221,7 @@ class PackageService:
                 current = self.inventory(record, engine, target, cancel)
                 pins = pins_for(current.dists, lines, upgrade)
                 on_phase = self._phase_callback(env)
-                self._prepare_cache(engine, record, target, texts + pins, cancel)
+                self._prepare_cache(engine, record, target, texts, pins, cancel)
                 cancel.raise_if_cancelled("install")
                 if backend != "uv":
                     # uv resolves before it installs; pip is checked with a dry run first.
@@ -261,7 +262,8 @@ class PackageService:
         engine: IsolationEngine,
         record: EnvRecord,
         target: PackageTarget,
-        requirements: Sequence[str],
+        requested: Sequence[str],
+        pins: Sequence[str],
         cancel: CancelToken,
     ) -> None:
         """Containers install offline from the host cache: fill it on the host first.
@@ -275,7 +277,18 @@ class PackageService:
         if fill is None:
             log.warning("%s engine cannot fill the package cache", record.isolation)
             return
-        fill(record, list(requirements), index_args=self.index.uv_args(), cancel=cancel)
+        try:
+            fill(record, [*requested, *pins], index_args=self.index.uv_args(), cancel=cancel)
+        except PtestError as exc:
+            lines = getattr(exc, "lines", None)
+            if not lines:
+                raise
+            # The host-side resolution failed: explain it like any install (conflicts
+            # name who asked for what, missing packages are named).
+            raise classify(
+                "uv", lines, env=record.name, action="install", index=self.index,
+                requested=requested, pins=pins,
+            ) from None
 
     def install_many(
         self,
@@ -445,7 +458,7 @@ class PackageService:
                 record, engine, target = self._target(env, "sync")
                 tool = self._installer(record, engine, target, backend)
                 self._prepare_cache(
-                    engine, record, target, [f"{n}=={v}" for n, v in expected], cancel
+                    engine, record, target, [f"{n}=={v}" for n, v in expected], (), cancel
                 )
                 tally = tool.sync(lock_file, cancel, self._phase_callback(env))
                 after = self.inventory(record, engine, target, cancel).by_key()

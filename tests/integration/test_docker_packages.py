@@ -17,7 +17,7 @@ from ptest_tui.engines import docker_packages as pkgs
 from ptest_tui.engines.base import ExecResult
 from ptest_tui.engines.docker_cachefill import CacheFillError, summarize_uv_error
 from ptest_tui.engines.docker_pkgargs import STAGING, files_to_stage, rewrite_args
-from ptest_tui.errors import EnvStateError, PackageUsageError, UsageError
+from ptest_tui.errors import EnvStateError, PackageConflictError, PackageUsageError, UsageError
 from ptest_tui.session import Session
 from ptest_tui.store import EnvRecord
 from tests.conftest import write_workspace
@@ -198,6 +198,22 @@ def test_create_with_packages_installs_them(
         with pytest.raises(UsageError):
             configured.create_env("bad", isolation="docker", packages=["no-such-package"])
         assert configured.store.find_env("bad") is None
+
+
+@pytest.mark.docker
+def test_conflicts_in_docker_envs_name_who_asked(
+    dsession: Session, local_index: IndexServer, workspace: Path
+) -> None:
+    write_workspace(workspace, f'[packages]\nindex_url = "{local_index.url}"\n')
+    with Session.open(workspace=workspace, environ={}) as configured:
+        configured.create_env("k", isolation="docker")
+        with pytest.raises(PackageConflictError) as info:
+            configured.install("k", ["beta==1.0", "delta"])
+        assert "delta" in info.value.message and "alpha" in info.value.message
+        with pytest.raises(PackageUsageError) as missing:
+            configured.install("k", ["no-such-package"])
+        assert "no-such-package" in missing.value.message
+        assert configured.packages("k") == []
 
 
 @pytest.mark.docker
