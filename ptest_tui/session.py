@@ -579,6 +579,12 @@ class Session:
             installer=installer, cancel=cancel,
         )
 
+    def plan_install(
+        self, env: str, requirements: Sequence[str] = (), **options: Any
+    ) -> InstallReport:
+        """What installing would change in ``env``, resolved but not installed (dry run)."""
+        return self.package_service.plan(env, requirements, **options)
+
     def install_many(
         self, envs: Sequence[str], requirements: Sequence[str] = (), **options: Any
     ) -> list[InstallOutcome]:

@@ -39,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          help="let installed packages move to newer versions")
     install.add_argument("--envs", metavar="A,B,C", help="install into these envs (no ENV arg)")
     install.add_argument("--all", action="store_true", help="install into every stored env")
+    install.add_argument("--dry-run", action="store_true",
+                         help="resolve and show what would change; install nothing")
     _installer_flag(install)
     add_json_flag(install)
     install.set_defaults(handler=_install)
@@ -191,6 +193,21 @@ def _install(args: argparse.Namespace) -> int:
             if not targets:
                 raise UsageError("no environment given", "pkg install ENV PKG... (or --envs/--all)")
             envs, requirements = [targets[0]], targets[1:]
+        if args.dry_run:
+            if batch:
+                raise UsageError("--dry-run takes one env", "pkg install ENV PKG... --dry-run")
+            plan = _cancellable(
+                lambda token: session.plan_install(
+                    envs[0], requirements, requirement_files=args.files,
+                    upgrade=args.upgrade, installer=args.installer, cancel=token,
+                )
+            )
+            if args.json:
+                print_json({**plan.to_dict(), "dry_run": True})
+            else:
+                changes = ", ".join(plan.installed) or "nothing"
+                print(f"{plan.env}: would install {changes} ({plan.seconds:.2f} s to resolve)")
+            return int(ExitCode.OK)
         with _progress(session, args.json):
             if not batch:
                 report = _cancellable(

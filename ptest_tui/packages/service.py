@@ -198,6 +198,42 @@ class PackageService:
             raise UsageError("no packages given", "name packages or give -r FILE")
         return lines
 
+    def plan(
+        self,
+        env: str,
+        requirements: Sequence[str] = (),
+        *,
+        requirement_files: Sequence[str | Path] = (),
+        upgrade: bool = False,
+        installer: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> InstallReport:
+        """Resolve the request with what ``env`` has and report what would change.
+
+        Nothing is installed; conflicts and missing packages raise the same errors as
+        :meth:`install`. The report's ``installed`` names what would be added or changed.
+        """
+        lines = self.check_install(env, requirements, requirement_files, installer)
+        backend = self.installer_name(installer)
+        cancel = cancel or CancelToken()
+        started = time.monotonic()
+        texts = [line.text for line in lines]
+        record, engine, target = self._target(env, "install packages into")
+        tool = self._installer(record, engine, target, backend)
+        current = self.inventory(record, engine, target, cancel)
+        pins = pins_for(current.dists, lines, upgrade)
+        self._prepare_cache(engine, record, target, texts, pins, cancel)
+        tally = resolve(tool, texts, pins, upgrade=upgrade, cancel=cancel)
+        return InstallReport(
+            env,
+            backend,
+            tuple(tally.installed),
+            tuple(tally.removed),
+            time.monotonic() - started,
+            tally.cache_hits,
+            tally.downloads,
+        )
+
     def install(
         self,
         env: str,

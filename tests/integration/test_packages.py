@@ -122,6 +122,19 @@ def test_conflicts_change_nothing(offline_session: Session, level: str, backend:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_plan_resolves_without_installing(offline_session: Session, backend: str) -> None:
+    s = offline_session
+    s.create_env("p", isolation="virtualenv")
+    before = names(s, "p")
+    plan = s.plan_install("p", ["beta==1.0"], installer=backend)
+    assert {item.split("==")[0] for item in plan.installed} == {"alpha", "beta"}
+    assert names(s, "p") == before
+    with pytest.raises(PackageConflictError):
+        s.plan_install("p", ["beta==1.0", "delta"], installer=backend)
+    assert names(s, "p") == before
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_bad_input_is_one_line_and_changes_nothing(
     offline_session: Session, tmp_path: Path, backend: str
 ) -> None:
