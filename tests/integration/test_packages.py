@@ -243,3 +243,35 @@ def test_outdated_lists_newer_versions(tmp_path: Path, find_links_dir: Path) -> 
     s.install("e", ["alpha==1.0"])
     outdated = s.packages("e", outdated=True)
     assert [(d.name, d.version, d.latest) for d in outdated] == [("alpha", "1.0", "2.0")]
+
+
+@pytest.mark.docker
+def test_docker_env_install_list_check_lock_sync_uninstall(
+    offline_session: Session, tmp_path: Path
+) -> None:
+    from tests.conftest import need
+    from tests.integration.docker_support import docker_reason, engine_of, remove_everything
+
+    s = offline_session
+    need("docker", docker_reason(engine_of(s)))
+    try:
+        s.create_env("d", isolation="docker")
+        report = s.install("d", ["beta==1.0", "tool"])
+        assert {"beta==1.0", "tool==1.0"} <= set(report.installed)
+        assert names(s, "d") == {"alpha": "2.0", "beta": "1.0", "tool": "1.0"}
+        assert s.check_packages("d").ok
+        out: list[str] = []
+        s.exec("d", ["tool-hello"], on_output=lambda _s, line: out.append(line))
+        assert out == ["hello"]
+        lock_path = tmp_path / "d.lock"
+        s.lock("d", lock_path)
+        s.install("d", ["gamma"])
+        s.sync("d", lock_path)
+        assert names(s, "d") == {"alpha": "2.0", "beta": "1.0", "tool": "1.0"}
+        s.uninstall("d", ["tool"])
+        assert "tool" not in names(s, "d")
+        with pytest.raises(PackageConflictError):
+            s.install("d", ["beta==1.0", "delta"])
+        assert names(s, "d") == {"alpha": "2.0", "beta": "1.0"}
+    finally:
+        remove_everything(s)
