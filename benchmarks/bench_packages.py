@@ -20,9 +20,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from _util import BIN, PTEST, clean_env, docker_ready, new_workspace, remove, time_command
+from _util import (
+    BIN,
+    PTEST,
+    clean_env,
+    docker_ready,
+    new_workspace,
+    remove,
+    summarise,
+    time_command,
+)
 
 SET = [
     "requests", "flask", "django", "attrs", "pyyaml", "click", "jinja2", "pydantic",
@@ -70,12 +80,18 @@ def bench_ptest(level: str, runs: int) -> str:
         remove(ws)
 
 
-def bench_uv(runs: int) -> str:
+def bench_interleaved(runs: int) -> list[str]:
+    """ptest-tui (virtualenv) and plain uv, alternating run by run.
+
+    Both revalidate index pages over the network when their cache entries are stale, so
+    taking turns keeps network weather from favouring one side.
+    """
+    ws = new_workspace()
     work = Path(tempfile.mkdtemp(prefix="bench-uv-"))
     env = clean_env()
     uv = str(BIN / "uv")
 
-    def argv(i: int) -> list[str]:
+    def uv_argv(i: int) -> list[str]:
         target = work / f"v{i}"
         script = (
             f"{uv} venv -q --python {sys.executable} {target} && "
@@ -83,11 +99,28 @@ def bench_uv(runs: int) -> str:
         )
         return ["sh", "-c", script]
 
+    def ptest_argv(i: int) -> list[str]:
+        return [PTEST, "env", "create", f"v{i}", "--isolation", "virtualenv", *package_flags()]
+
+    def timed(argv: list[str], cwd: Path) -> float:
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
+        return time.perf_counter() - start
+
     try:
-        subprocess.run(argv(999), env=env, check=True, capture_output=True)  # warm
-        return time_command("uv venv && uv pip install (same set)", argv, runs, cwd=work,
-                            env=env).row()
+        timed(uv_argv(999), work)  # warm both caches
+        timed(ptest_argv(999), ws)
+        ptest_samples, uv_samples = [], []
+        for i in range(runs):
+            ptest_samples.append(timed(ptest_argv(i), ws))
+            uv_samples.append(timed(uv_argv(i), work))
+        return [
+            summarise("ptest-tui env create --isolation virtualenv + 10 packages",
+                      ptest_samples).row(),
+            summarise("uv venv && uv pip install (same set)", uv_samples).row(),
+        ]
     finally:
+        remove(ws)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -117,11 +150,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-docker", action="store_true")
+    parser.add_argument("--skip-tox", action="store_true")
     args = parser.parse_args()
     print("| command | runs | median s | min s | max s |\n| --- | --- | --- | --- | --- |")
-    print(bench_ptest("virtualenv", args.runs), flush=True)
-    print(bench_uv(args.runs), flush=True)
-    tox_row = bench_tox(args.runs)
+    for row in bench_interleaved(args.runs):
+        print(row, flush=True)
+    tox_row = None if args.skip_tox else bench_tox(args.runs)
     if tox_row:
         print(tox_row, flush=True)
     if not args.skip_docker and docker_ready(IMAGE):
