@@ -50,7 +50,13 @@ from ptest_tui.engines.docker_pkgargs import (
     rewrite_args,
     staging_archive,
 )
-from ptest_tui.errors import EngineError, EnvStateError, PackageError
+from ptest_tui.errors import (
+    CancelledError,
+    EngineError,
+    EnvStateError,
+    PackageError,
+    PtestError,
+)
 
 if TYPE_CHECKING:
     from ptest_tui.engines.docker import DockerEngine
@@ -394,10 +400,17 @@ def install_at_create(
                        spec=spec.to_dict(), engine_state=state)
     packages = checked_state(record)
     index = IndexConfig.from_config(engine.context.config)
+    target = PackageTarget(python=packages.python, in_container=True)
+    installer = UvInstaller(engine, record, target, index)
+    try:
+        # Offline first: a warm shared cache needs no host-side fill (see PackageService).
+        installer.install(list(spec.packages), upgrade=False, pins=[], cancel=cancel)
+        return
+    except CancelledError:
+        raise
+    except PtestError:
+        pass  # something is not cached yet: fill on the host, then the real attempt
     populate_cache(spec.packages, index_args=index.uv_args(),
                    python_version=packages.python_version, platform_tag=packages.platform,
                    cancel=cancel)
-    target = PackageTarget(python=packages.python, in_container=True)
-    UvInstaller(engine, record, target, index).install(
-        list(spec.packages), upgrade=False, pins=[], cancel=cancel
-    )
+    installer.install(list(spec.packages), upgrade=False, pins=[], cancel=cancel)

@@ -48,6 +48,7 @@ from ptest_tui.packages.inventory import (
     venv_site_dirs,
 )
 from ptest_tui.packages.lock import LockFile, compile_lock, read_lock, verify
+from ptest_tui.packages.progress import Tally
 from ptest_tui.packages.reports import InstallOutcome, InstallReport
 from ptest_tui.packages.requirements import RequirementLine, collect, parse_requirement
 from ptest_tui.packages.resolve import pins_for, resolve
@@ -257,14 +258,34 @@ class PackageService:
                 current = self.inventory(record, engine, target, cancel)
                 pins = pins_for(current.dists, lines, upgrade)
                 on_phase = self._phase_callback(env)
-                self._prepare_cache(engine, record, target, texts, pins, cancel)
-                cancel.raise_if_cancelled("install")
-                if backend != "uv":
-                    # uv resolves before it installs; pip is checked with a dry run first.
-                    resolve(tool, texts, pins, upgrade=upgrade, cancel=cancel, on_phase=on_phase)
-                tally = tool.install(
-                    texts, upgrade=upgrade, pins=pins, cancel=cancel, on_phase=on_phase
-                )
+
+                def attempt() -> Tally:
+                    cancel.raise_if_cancelled("install")
+                    if backend != "uv":
+                        # uv resolves before it installs; pip gets a dry run first.
+                        resolve(tool, texts, pins, upgrade=upgrade, cancel=cancel,
+                                on_phase=on_phase)
+                    return tool.install(
+                        texts, upgrade=upgrade, pins=pins, cancel=cancel, on_phase=on_phase
+                    )
+
+                tally = None
+                if target.in_container and not upgrade:
+                    # Offline first: when the shared cache already holds everything, the
+                    # host-side fill (a network resolution plus a throwaway install) is
+                    # skipped. A failed resolution changes nothing; any failure falls
+                    # through to the fill and a second attempt, whose error is the one
+                    # reported. --upgrade always asks the index.
+                    try:
+                        tally = attempt()
+                    except CancelledError:
+                        raise
+                    except PtestError as first:
+                        log.debug("offline install in %s failed (%s); filling the cache",
+                                  env, first.message)
+                if tally is None:
+                    self._prepare_cache(engine, record, target, texts, pins, cancel)
+                    tally = attempt()
         except PtestError as exc:
             self.session.bus.publish(PackageInstallFailed(env, redact(exc.message)))
             raise
