@@ -26,6 +26,7 @@ class PackagesConfig:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     offline: bool = False
+    prefer_cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Config:
                 extra_index_urls=tuple(data["packages"]["extra_index_urls"]),
                 find_links=tuple(data["packages"]["find_links"]),
                 offline=data["packages"]["offline"],
+                prefer_cache=data["packages"]["prefer_cache"],
             ),
             image=ImageConfig(**data["image"]),
             ui=UiConfig(**data["ui"]),

@@ -72,6 +72,9 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "offline": Field(
             "bool", False, "Never touch the network: only the cache and find_links."
         ),
+        "prefer_cache": Field(
+            "bool", True, "Try a cache-only install first (no index round trips when warm)."
+        ),
     },
     "docker": {
         "image": Field(

@@ -116,7 +116,9 @@ class VirtualenvEngine(BasicEngine):
         assert target is not None
         installer = BACKENDS[backend](self, record, target, IndexConfig.from_config(config))
         try:
-            installer.install(list(spec.packages), upgrade=False, pins=[], cancel=cancel)
+            installer.install_cached_first(
+                list(spec.packages), upgrade=False, pins=[], cancel=cancel
+            )
         except PtestError as exc:
             if isinstance(exc, CancelledError):
                 raise

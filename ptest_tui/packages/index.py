@@ -46,6 +46,7 @@ class IndexConfig:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     offline: bool = False
+    prefer_cache: bool = True
 
     @classmethod
     def from_config(cls, config: Config) -> IndexConfig:
@@ -56,6 +57,7 @@ class IndexConfig:
             extra_index_urls=tuple(section.extra_index_urls),
             find_links=tuple(section.find_links),
             offline=section.offline,
+            prefer_cache=section.prefer_cache,
         )
 
     def describe(self) -> str:

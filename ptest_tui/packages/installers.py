@@ -88,6 +88,42 @@ class Installer:
 
     # -- operations (each backend fills these in) -------------------------------------------
 
+    def install_cached_first(
+        self,
+        requirements: Sequence[str],
+        *,
+        upgrade: bool,
+        pins: Sequence[str],
+        cancel: CancelToken,
+        on_phase: PhaseCallback | None = None,
+    ) -> Tally:
+        """Install from what the shared cache holds, with no network, when it can.
+
+        A warm cache then costs no index round trips at all (a second env with the same
+        set is created from the cache alone). When something is missing the resolution
+        fails before anything changed and the normal, online install runs; its error is
+        the one reported. ``--upgrade`` always asks the index, and so does pip (it cannot
+        resolve from uv's cache).
+        """
+        index = self.index
+        if upgrade or self.name != "uv" or index.offline or not index.prefer_cache or (
+            self.target.in_container
+        ):
+            return self.install(
+                requirements, upgrade=upgrade, pins=pins, cancel=cancel, on_phase=on_phase
+            )
+        try:
+            return self.install(
+                requirements, upgrade=False, pins=pins, cancel=cancel, on_phase=on_phase,
+                offline=True,
+            )
+        except CancelledError:
+            raise
+        except PtestError as first:
+            log.debug("cache-only install failed (%s); asking the index", first.message)
+        return self.install(requirements, upgrade=False, pins=pins, cancel=cancel,
+                            on_phase=on_phase)
+
     def install(
         self,
         requirements: Sequence[str],
@@ -97,6 +133,7 @@ class Installer:
         cancel: CancelToken,
         on_phase: PhaseCallback | None = None,
         dry_run: bool = False,
+        offline: bool = False,
     ) -> Tally:
         """Install ``requirements`` (with ``pins``: what must stay as it is)."""
         raise NotImplementedError
@@ -135,6 +172,7 @@ class UvInstaller(Installer):
         cancel: CancelToken,
         on_phase: PhaseCallback | None = None,
         dry_run: bool = False,
+        offline: bool = False,
     ) -> Tally:
         """``uv pip install``; the pins are extra requirements, so uv names them in conflicts."""
         if on_phase:
@@ -144,6 +182,8 @@ class UvInstaller(Installer):
             argv.append("--upgrade")
         if dry_run:
             argv.append("--dry-run")
+        if offline:
+            argv.append("--offline")
         argv += ["--", *requirements, *pins] if requirements or pins else []
         return self.run(
             argv,
@@ -227,6 +267,7 @@ class PipInstaller(Installer):
         cancel: CancelToken,
         on_phase: PhaseCallback | None = None,
         dry_run: bool = False,
+        offline: bool = False,
     ) -> Tally:
         """``pip install`` (pip resolves everything before it installs anything)."""
         self.ensure_pip(cancel)

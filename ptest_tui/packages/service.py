@@ -265,7 +265,7 @@ class PackageService:
                         # uv resolves before it installs; pip gets a dry run first.
                         resolve(tool, texts, pins, upgrade=upgrade, cancel=cancel,
                                 on_phase=on_phase)
-                    return tool.install(
+                    return tool.install_cached_first(
                         texts, upgrade=upgrade, pins=pins, cancel=cancel, on_phase=on_phase
                     )
 

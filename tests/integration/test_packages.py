@@ -190,6 +190,36 @@ def test_second_install_comes_from_the_cache(tmp_path: Path, local_index: object
     assert second.cache_hits == len(second.installed) == 4 and second.downloads == 0
     assert index.file_requests() == []  # type: ignore[attr-defined]
     assert s.cache_info().hit_rate == 1.0
+    # Cache first: not even an index page was asked for.
+    assert index.requests == []  # type: ignore[attr-defined]
+
+
+def test_prefer_cache_off_asks_the_index_but_downloads_nothing(
+    tmp_path: Path, local_index: object
+) -> None:
+    index = local_index
+    s = open_session(
+        tmp_path / "ws", f"packages.index_url={index.url}",  # type: ignore[attr-defined]
+        "packages.prefer_cache=false",
+    )
+    s.create_env("one", isolation="virtualenv")
+    s.create_env("two", isolation="virtualenv")
+    s.install("one", ["beta==1.0"])
+    index.clear_log()  # type: ignore[attr-defined]
+    s.install("two", ["beta==1.0"])
+    assert index.file_requests() == []  # type: ignore[attr-defined]
+
+
+def test_cache_first_falls_back_to_the_index_for_what_is_missing(
+    tmp_path: Path, local_index: object
+) -> None:
+    index = local_index
+    s = open_session(tmp_path / "ws", f"packages.index_url={index.url}")  # type: ignore[attr-defined]
+    s.create_env("one", isolation="virtualenv")
+    s.install("one", ["alpha==1.0"])
+    report = s.install("one", ["tool"])  # tool is not cached yet: asks the index
+    assert "tool==1.0" in report.installed
+    assert "tool-1.0-py3-none-any.whl" in index.downloaded()  # type: ignore[attr-defined]
 
 
 def test_credentials_are_never_printed_or_stored(
