@@ -241,6 +241,24 @@ class DockerEngine(IsolationEngine):
             pids_limit=limits["pids"],
         )
 
+    def _venv_volume(self, spec: EnvSpec) -> Any:
+        """An anonymous, labelled volume for the env's venv.
+
+        Package installs copy thousands of files (hard links cannot cross the read-only
+        cache mount); written to a volume they cost a third of what the container's
+        overlay filesystem charges. Anonymous, so removing the container removes it too.
+        """
+        from docker.types import Mount
+
+        return Mount(
+            pkgs.VENV,
+            None,
+            type="volume",
+            labels=labels.resource_labels(
+                self.context.workspace_id, spec.name, self.context.session_id
+            ),
+        )
+
     def create(self, spec: EnvSpec, cancel: CancelToken) -> dict[str, Any]:
         """Create and start the env's container; ready once ``python3`` runs in it."""
         with daemon_errors(self.target, f"create the container of {spec.name}"):
@@ -258,6 +276,8 @@ class DockerEngine(IsolationEngine):
         mount_path = self.context.config.docker.mount_path
         support = self.package_support()
         package_mounts = [] if support.reason else pkgs.prepare_host(support)
+        if not support.reason:
+            package_mounts.append(self._venv_volume(spec))
         host_config = self._host_config(api, spec, limits, mode, package_mounts)
         kwargs = {
             "image": info["Id"],

@@ -301,3 +301,17 @@ def test_an_unreachable_index_is_named_without_its_credentials(
     assert not isinstance(info.value, UsageError)  # infrastructure (exit code 3), not bad input
     assert "127.0.0.1" in line and "hunter2" not in line and "\n" not in line
     assert not any("hunter2" in x for x in info.value.lines)
+
+
+@pytest.mark.docker
+def test_venv_lives_on_a_labelled_volume_removed_with_the_env(dsession: Session) -> None:
+    dsession.create_env("vol", isolation="docker")
+    api = engine_of(dsession).api()
+    filters = {"label": ["ptest.env=vol", f"ptest.workspace={dsession.workspace.id}"]}
+    volumes = (api.volumes(filters=filters) or {}).get("Volumes") or []
+    assert len(volumes) == 1
+    container = api.inspect_container(dsession.get_env("vol").engine_state["container_id"])
+    venv_mounts = [m for m in container["Mounts"] if m["Destination"] == "/env/venv"]
+    assert venv_mounts and venv_mounts[0]["Type"] == "volume"
+    dsession.delete_env("vol")
+    assert not (api.volumes(filters=filters) or {}).get("Volumes")
