@@ -95,6 +95,15 @@ def _register_create(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="requirement to install (repeatable; needs a Python environment)",
     )
     create.add_argument(
+        "-r",
+        "--requirement",
+        dest="requirement_files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="install the requirements listed in FILE too (repeatable)",
+    )
+    create.add_argument(
         "--env",
         dest="variables",
         action="append",
@@ -215,10 +224,19 @@ def _create_options(args: argparse.Namespace) -> dict[str, Any]:
         "pids": args.pids,
         "network": args.network,
         "workspace_mount": args.mount,
-        "packages": args.packages,
+        "packages": _packages(args),
         "env": parse_assignments(args.variables) or None,
         "description": args.description,
     }
+
+
+def _packages(args: argparse.Namespace) -> list[str]:
+    """--package requirements plus those read from each -r file (validated, one line each)."""
+    if not args.requirement_files:
+        return list(args.packages)
+    from ptest_tui.packages.requirements import collect
+
+    return [line.text for line in collect(args.packages, args.requirement_files)]
 
 
 def _expand(names: Sequence[str], count: int | None) -> list[tuple[str, str]]:

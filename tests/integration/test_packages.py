@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -305,3 +306,27 @@ def test_docker_env_install_list_check_lock_sync_uninstall(
         assert names(s, "d") == {"alpha": "2.0", "beta": "1.0"}
     finally:
         remove_everything(s)
+
+
+def test_env_create_reads_requirement_files(
+    tmp_path: Path, find_links_dir: Path, private_cache: Path
+) -> None:
+    root = write_workspace(
+        tmp_path / "ws", f'[packages]\nfind_links = ["{find_links_dir}"]\noffline = true\n'
+    )
+    (root / "reqs.txt").write_text("# test deps\nbeta==1.0\n")
+    cli = [str(Path(sys.executable).with_name("ptest-tui")), "-w", str(root)]
+    env = {"PATH": "/usr/bin:/bin", "PTEST_CACHE_DIR": str(private_cache), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [*cli, "env", "create", "r", "-r", str(root / "reqs.txt"), "--package", "tool"],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with Session.open(workspace=root, environ={}) as s:
+        assert names(s, "r") == {"alpha": "2.0", "beta": "1.0", "tool": "1.0"}
+    missing = subprocess.run(
+        [*cli, "env", "create", "r2", "-r", str(root / "nope.txt")],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    assert missing.returncode == 2
+    assert "nope.txt" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
