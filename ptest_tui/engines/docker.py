@@ -406,6 +406,30 @@ class DockerEngine(IsolationEngine):
             return pkgs.run_tool(self, record, argv, on_output=on_output, cancel=cancel,
                                  env=env, timeout=timeout)
 
+    def wheelhouse(self, record: EnvRecord) -> str:
+        """The folder of wheels pip installs from in this env (see docker_wheelhouse)."""
+        from ptest_tui.engines.docker_wheelhouse import wheelhouse
+
+        return wheelhouse(pkgs.checked_state(record).cache_root)
+
+    def fill_wheelhouse(
+        self,
+        record: EnvRecord,
+        requirements: Sequence[str],
+        *,
+        index_args: Sequence[str],
+        cancel: CancelToken,
+    ) -> None:
+        """``pip download`` on the host what ``requirements`` need in this container."""
+        from ptest_tui.engines.docker_wheelhouse import fill_wheelhouse
+
+        packages = pkgs.checked_state(record)
+        fill_wheelhouse(
+            requirements, cache_root=packages.cache_root,
+            python_version=packages.python_version, platform_tag=packages.platform,
+            index_args=index_args, cancel=cancel,
+        )
+
     def populate_cache(
         self,
         record: EnvRecord,

@@ -36,7 +36,7 @@ from ptest_tui.packages import cache as cache_mod
 from ptest_tui.packages.check import CheckReport, check_inventory
 from ptest_tui.packages.errors import classify
 from ptest_tui.packages.index import IndexConfig, redact
-from ptest_tui.packages.installers import BACKENDS, Installer
+from ptest_tui.packages.installers import BACKENDS, Installer, PipInstaller
 from ptest_tui.packages.inventory import (
     PROBE,
     InstalledDist,
@@ -102,7 +102,13 @@ class PackageService:
     def _installer(
         self, record: EnvRecord, engine: IsolationEngine, target: PackageTarget, name: str
     ) -> Installer:
-        return BACKENDS[name](engine, record, target, self.index)
+        index = self.index
+        wheelhouse = getattr(engine, "wheelhouse", None)
+        if name == "pip" and target.in_container and wheelhouse is not None:
+            # pip in a container has no network and cannot read uv's cache: it installs
+            # from the wheelhouse the host fills (see _prepare_cache).
+            index = IndexConfig(find_links=(wheelhouse(record),), offline=True)
+        return BACKENDS[name](engine, record, target, index)
 
     @contextlib.contextmanager
     def _hold(self, name: str, purpose: str) -> Iterator[None]:
@@ -223,7 +229,7 @@ class PackageService:
         tool = self._installer(record, engine, target, backend)
         current = self.inventory(record, engine, target, cancel)
         pins = pins_for(current.dists, lines, upgrade)
-        self._prepare_cache(engine, record, target, texts, pins, cancel)
+        self._prepare_cache(tool, engine, record, target, texts, pins, cancel)
         tally = resolve(tool, texts, pins, upgrade=upgrade, cancel=cancel)
         return InstallReport(
             env,
@@ -284,7 +290,7 @@ class PackageService:
                         log.debug("offline install in %s failed (%s); filling the cache",
                                   env, first.message)
                 if tally is None:
-                    self._prepare_cache(engine, record, target, texts, pins, cancel)
+                    self._prepare_cache(tool, engine, record, target, texts, pins, cancel)
                     tally = attempt()
         except PtestError as exc:
             self.session.bus.publish(PackageInstallFailed(env, redact(exc.message)))
@@ -316,6 +322,7 @@ class PackageService:
 
     def _prepare_cache(
         self,
+        tool: Installer,
         engine: IsolationEngine,
         record: EnvRecord,
         target: PackageTarget,
@@ -329,6 +336,22 @@ class PackageService:
         ``populate_cache(record, requirements, index_args=, cancel=)``.
         """
         if not target.in_container:
+            return
+        if isinstance(tool, PipInstaller) and hasattr(engine, "fill_wheelhouse"):
+            try:
+                # pip's own tooling is already in the env (ensurepip); the rest is fetched.
+                kept = [p for p in pins if p.split("==")[0].lower() not in PIP_TOOLING]
+                engine.fill_wheelhouse(
+                    record, [*requested, *kept], index_args=self.index.pip_args(), cancel=cancel
+                )
+            except PtestError as exc:
+                lines = getattr(exc, "lines", None)
+                if not lines:
+                    raise
+                raise classify(
+                    "pip", lines, env=record.name, action="install", index=self.index,
+                    requested=requested, pins=pins,
+                ) from None
             return
         fill = getattr(engine, "populate_cache", None)
         if fill is None:
@@ -515,7 +538,7 @@ class PackageService:
                 record, engine, target = self._target(env, "sync")
                 tool = self._installer(record, engine, target, backend)
                 self._prepare_cache(
-                    engine, record, target, [f"{n}=={v}" for n, v in expected], (), cancel
+                    tool, engine, record, target, [f"{n}=={v}" for n, v in expected], (), cancel
                 )
                 tally = tool.sync(lock_file, cancel, self._phase_callback(env))
                 after = self.inventory(record, engine, target, cancel).by_key()

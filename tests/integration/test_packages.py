@@ -277,8 +277,9 @@ def test_outdated_lists_newer_versions(tmp_path: Path, find_links_dir: Path) -> 
 
 
 @pytest.mark.docker
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_docker_env_install_list_check_lock_sync_uninstall(
-    offline_session: Session, tmp_path: Path
+    offline_session: Session, tmp_path: Path, backend: str
 ) -> None:
     from tests.conftest import need
     from tests.integration.docker_support import docker_reason, engine_of, remove_everything
@@ -287,7 +288,7 @@ def test_docker_env_install_list_check_lock_sync_uninstall(
     need("docker", docker_reason(engine_of(s)))
     try:
         s.create_env("d", isolation="docker")
-        report = s.install("d", ["beta==1.0", "tool"])
+        report = s.install("d", ["beta==1.0", "tool"], installer=backend)
         assert {"beta==1.0", "tool==1.0"} <= set(report.installed)
         assert names(s, "d") == {"alpha": "2.0", "beta": "1.0", "tool": "1.0"}
         assert s.check_packages("d").ok
@@ -296,14 +297,37 @@ def test_docker_env_install_list_check_lock_sync_uninstall(
         assert out == ["hello"]
         lock_path = tmp_path / "d.lock"
         s.lock("d", lock_path)
-        s.install("d", ["gamma"])
-        s.sync("d", lock_path)
+        s.install("d", ["gamma"], installer=backend)
+        s.sync("d", lock_path, installer=backend)
         assert names(s, "d") == {"alpha": "2.0", "beta": "1.0", "tool": "1.0"}
-        s.uninstall("d", ["tool"])
+        s.uninstall("d", ["tool"], installer=backend)
         assert "tool" not in names(s, "d")
         with pytest.raises(PackageConflictError):
-            s.install("d", ["beta==1.0", "delta"])
+            s.install("d", ["beta==1.0", "delta"], installer=backend)
         assert names(s, "d") == {"alpha": "2.0", "beta": "1.0"}
+    finally:
+        remove_everything(s)
+
+
+@pytest.mark.docker
+def test_pip_in_docker_installs_from_an_http_index(
+    tmp_path: Path, local_index: object
+) -> None:
+    from tests.conftest import need
+    from tests.integration.docker_support import docker_reason, engine_of, remove_everything
+
+    s = open_session(
+        tmp_path / "ws", f"packages.index_url={local_index.url}",  # type: ignore[attr-defined]
+        "packages.installer=pip",
+    )
+    need("docker", docker_reason(engine_of(s)))
+    try:
+        s.create_env("d", isolation="docker")
+        s.install("d", ["beta==1.0"])
+        assert names(s, "d") == {"alpha": "2.0", "beta": "1.0"}
+        with pytest.raises(PackageUsageError) as info:
+            s.install("d", ["no-such-package"])
+        assert "no-such-package" in info.value.message
     finally:
         remove_everything(s)
 
