@@ -58,6 +58,7 @@ from ptest_tui.validation import validate_name, validate_requirement
 from ptest_tui.workspace import Workspace
 
 if TYPE_CHECKING:
+    from ptest_tui.objects.ports import PortAllocator
     from ptest_tui.packages.cache import CacheInfo
     from ptest_tui.packages.check import CheckReport
     from ptest_tui.packages.inventory import InstalledDist
@@ -120,6 +121,14 @@ class Session:
                 log.warning(
                     "plugin %s failed to register engines: %s", impl.plugin_name, error.message
                 )
+
+    @property
+    def ports(self) -> PortAllocator:
+        """The machine-wide port allocator, with this workspace's configured range."""
+        from ptest_tui.objects.ports import PortAllocator
+        from ptest_tui.paths import user_cache_dir
+
+        return PortAllocator(user_cache_dir() / "ports.db", self.config.objects.ports)
 
     @property
     def _own_start(self) -> float:

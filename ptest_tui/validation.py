@@ -101,3 +101,20 @@ def validate_requirement(text: str) -> str:
             f"malformed requirement {text!r}", "use a name with an optional version: attrs>=23"
         ) from None
     return text
+
+
+def parse_port_range(value: str) -> tuple[int, int]:
+    """Parse ``20000-29999`` into (first, last); both within 1024-65535, first <= last."""
+    text = str(value).strip()
+    first, sep, last = text.partition("-")
+    if not sep or not first.strip().isdigit() or not last.strip().isdigit():
+        raise UsageError(
+            f"invalid port range {value!r}", "write it as FIRST-LAST, e.g. 20000-29999"
+        )
+    low, high = int(first), int(last)
+    if not 1024 <= low <= high <= 65535:
+        raise UsageError(
+            f"port range {value!r} is out of bounds",
+            "use ports between 1024 and 65535, the first not above the last",
+        )
+    return low, high

@@ -50,6 +50,19 @@ class ImageConfig:
 
 
 @dataclass(frozen=True)
+class ObjectsConfig:
+    """The ``[objects]`` section (test objects and their ports)."""
+
+    port_range: str = "20000-29999"
+
+    @property
+    def ports(self) -> tuple[int, int]:
+        """The range as (first, last)."""
+        first, _, last = self.port_range.partition("-")
+        return int(first), int(last)
+
+
+@dataclass(frozen=True)
 class UiConfig:
     """The ``[ui]`` section."""
 
@@ -66,6 +79,7 @@ class Config:
     docker: DockerConfig = field(default_factory=DockerConfig)
     packages: PackagesConfig = field(default_factory=PackagesConfig)
     image: ImageConfig = field(default_factory=ImageConfig)
+    objects: ObjectsConfig = field(default_factory=ObjectsConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     envs: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
@@ -90,6 +104,7 @@ class Config:
                 prefer_cache=data["packages"]["prefer_cache"],
             ),
             image=ImageConfig(**data["image"]),
+            objects=ObjectsConfig(**data["objects"]),
             ui=UiConfig(**data["ui"]),
             envs=data["envs"],
             sources=sources,

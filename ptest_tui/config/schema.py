@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ptest_tui.errors import ConfigError, UsageError
-from ptest_tui.validation import parse_cpus, parse_memory, parse_pids, validate_name
+from ptest_tui.validation import (
+    parse_cpus,
+    parse_memory,
+    parse_pids,
+    parse_port_range,
+    validate_name,
+)
 
 ISOLATION_CHOICES = ("auto", "basic", "virtualenv", "docker")
 NETWORK_CHOICES = ("none", "bridge")
@@ -96,6 +102,11 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "suite": Field("str", "", "Debian suite for `image build`; empty picks one by Python."),
         "mirror": Field("str", "", "Debian mirror for `image build`; empty uses the host's."),
     },
+    "objects": {
+        "port_range": Field(
+            "portrange", "20000-29999", "Ports the allocator hands out to objects (FIRST-LAST)."
+        ),
+    },
     "ui": {
         "theme": Field("str", "ptest-dark", "Theme of the full-screen app."),
     },
@@ -136,6 +147,7 @@ def check_value(field: Field, value: Any, where: str, path: str) -> Any:
         "memory": parse_memory,
         "cpus": parse_cpus,
         "pids": lambda v: 0 if v in (0, "0") else parse_pids(v),
+        "portrange": lambda v: "{}-{}".format(*parse_port_range(v)),
     }
     if value is None and field.default is None:
         return None

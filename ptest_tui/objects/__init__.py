@@ -1,0 +1,1 @@
+"""Test objects (databases, services) and what they share: the port allocator."""
