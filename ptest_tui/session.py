@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -122,9 +123,12 @@ class Session:
                     "plugin %s failed to register engines: %s", impl.plugin_name, error.message
                 )
 
-    @property
+    @cached_property
     def ports(self) -> PortAllocator:
-        """The machine-wide port allocator, with this workspace's configured range."""
+        """The machine-wide port allocator, with this workspace's configured range.
+
+        Built once per session: opening it creates the ledger's schema.
+        """
         from ptest_tui.objects.ports import PortAllocator
         from ptest_tui.paths import user_cache_dir
 

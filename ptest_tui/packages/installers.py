@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Installer:
+class Installer(ABC):
     """Installs into one env with one backend (see :class:`UvInstaller`, :class:`PipInstaller`)."""
 
     engine: IsolationEngine
@@ -124,6 +125,7 @@ class Installer:
         return self.install(requirements, upgrade=False, pins=pins, cancel=cancel,
                             on_phase=on_phase)
 
+    @abstractmethod
     def install(
         self,
         requirements: Sequence[str],
@@ -136,19 +138,18 @@ class Installer:
         offline: bool = False,
     ) -> Tally:
         """Install ``requirements`` (with ``pins``: what must stay as it is)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def uninstall(self, names: Sequence[str], cancel: CancelToken) -> Tally:
         """Remove installed distributions."""
-        raise NotImplementedError
 
+    @abstractmethod
     def sync(self, lock_path: str, cancel: CancelToken, on_phase: PhaseCallback | None) -> Tally:
         """Make the env exactly the hashed set in ``lock_path``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def outdated(self, cancel: CancelToken) -> dict[str, str]:
         """Canonical name -> newest version on the index, for what is out of date."""
-        raise NotImplementedError
 
 
 def _location(target: PackageTarget) -> list[str]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ptest_tui.errors import PtestError
+
+if TYPE_CHECKING:
+    from ptest_tui.packages.progress import Tally
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,14 @@ class InstallReport:
     seconds: float = 0.0
     cache_hits: int = 0
     downloads: int = 0
+
+    @classmethod
+    def from_tally(cls, env: str, installer: str, tally: Tally, seconds: float) -> InstallReport:
+        """The report of one tool run, from what its output said."""
+        return cls(
+            env, installer, tuple(tally.installed), tuple(tally.removed), seconds,
+            tally.cache_hits, tally.downloads,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""

@@ -127,14 +127,14 @@ class PackageService:
                 "wait for it to finish and try again",
             ) from None
         try:
+            was = session.store.get_env(name).status
             try:
                 lease = session.store.acquire_lease(
                     name, session._own_pid, session._own_start, redact(purpose)
                 )
             except UsageError:
                 raise session._state_error(session.store.get_env(name), "change") from None
-            was = session.store.get_env(name).status
-            if was == "busy":
+            if was == "ready":
                 session.bus.publish(EnvStatusChanged(name, "ready", "busy", redact(purpose)))
             try:
                 yield
@@ -225,21 +225,24 @@ class PackageService:
         cancel = cancel or CancelToken()
         started = time.monotonic()
         texts = [line.text for line in lines]
+        record, engine, target, tool, pins = self._request(env, backend, lines, upgrade, cancel)
+        self._prepare_cache(tool, engine, record, target, texts, pins, cancel)
+        tally = resolve(tool, texts, pins, upgrade=upgrade, cancel=cancel)
+        return InstallReport.from_tally(env, backend, tally, time.monotonic() - started)
+
+    def _request(
+        self,
+        env: str,
+        backend: str,
+        lines: Sequence[RequirementLine],
+        upgrade: bool,
+        cancel: CancelToken,
+    ) -> tuple[EnvRecord, IsolationEngine, PackageTarget, Installer, list[str]]:
+        """The env's record, engine, target and installer, and the pins of what it has."""
         record, engine, target = self._target(env, "install packages into")
         tool = self._installer(record, engine, target, backend)
         current = self.inventory(record, engine, target, cancel)
-        pins = pins_for(current.dists, lines, upgrade)
-        self._prepare_cache(tool, engine, record, target, texts, pins, cancel)
-        tally = resolve(tool, texts, pins, upgrade=upgrade, cancel=cancel)
-        return InstallReport(
-            env,
-            backend,
-            tuple(tally.installed),
-            tuple(tally.removed),
-            time.monotonic() - started,
-            tally.cache_hits,
-            tally.downloads,
-        )
+        return record, engine, target, tool, pins_for(current.dists, lines, upgrade)
 
     def install(
         self,
@@ -259,10 +262,9 @@ class PackageService:
         texts = [line.text for line in lines]
         try:
             with self._hold(env, "pkg install " + " ".join(texts)):
-                record, engine, target = self._target(env, "install packages into")
-                tool = self._installer(record, engine, target, backend)
-                current = self.inventory(record, engine, target, cancel)
-                pins = pins_for(current.dists, lines, upgrade)
+                record, engine, target, tool, pins = self._request(
+                    env, backend, lines, upgrade, cancel
+                )
                 on_phase = self._phase_callback(env)
 
                 def attempt() -> Tally:
@@ -295,15 +297,7 @@ class PackageService:
         except PtestError as exc:
             self.session.bus.publish(PackageInstallFailed(env, redact(exc.message)))
             raise
-        report = InstallReport(
-            env,
-            backend,
-            tuple(tally.installed),
-            tuple(tally.removed),
-            time.monotonic() - started,
-            tally.cache_hits,
-            tally.downloads,
-        )
+        report = InstallReport.from_tally(env, backend, tally, time.monotonic() - started)
         cache_mod.record_install(env, backend, report.cache_hits, report.downloads)
         self._announce(report)
         return report
@@ -556,10 +550,7 @@ class PackageService:
         except PtestError as exc:
             self.session.bus.publish(PackageInstallFailed(env, redact(exc.message)))
             raise
-        report = InstallReport(
-            env, backend, tuple(tally.installed), tuple(tally.removed),
-            time.monotonic() - started, tally.cache_hits, tally.downloads,
-        )
+        report = InstallReport.from_tally(env, backend, tally, time.monotonic() - started)
         self._announce(report)
         return report
 
