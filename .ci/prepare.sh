@@ -13,6 +13,10 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 command -v rsvg-convert >/dev/null 2>&1 || need_pkgs+=(librsvg2-bin)
 command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
+# Database servers for the test objects (PostgreSQL's binaries live outside PATH on Debian).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)
+command -v mariadbd >/dev/null 2>&1 || command -v mysqld >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || need_pkgs+=(mariadb-server)
+command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 
 if ((${#need_pkgs[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

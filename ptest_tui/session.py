@@ -60,6 +60,7 @@ from ptest_tui.workspace import Workspace
 
 if TYPE_CHECKING:
     from ptest_tui.objects.ports import PortAllocator
+    from ptest_tui.objects.service import ObjectService
     from ptest_tui.packages.cache import CacheInfo
     from ptest_tui.packages.check import CheckReport
     from ptest_tui.packages.inventory import InstalledDist
@@ -133,6 +134,25 @@ class Session:
         from ptest_tui.paths import user_cache_dir
 
         return PortAllocator(user_cache_dir() / "ports.db", self.config.objects.ports)
+
+    @cached_property
+    def objects(self) -> ObjectService:
+        """The workspace's test objects (built on first use; it settles crashed starts)."""
+        from ptest_tui.objects.service import ObjectService
+
+        return ObjectService(self)
+
+    def object_environment(self, inside_docker: bool = False) -> dict[str, str]:
+        """``PTEST_OBJ_*`` variables of running objects, for commands run in envs."""
+        from ptest_tui.objects.records import ObjectRecords
+
+        if not any(r.state == "running" for r in ObjectRecords(self.store).all()):
+            return {}  # the common case costs one query, not an ObjectService
+        return self.objects.environment(inside_docker=inside_docker)
+
+    def owner(self) -> tuple[int, float]:
+        """This process as the owner of a transient state: pid and start time."""
+        return self._own_pid, self._own_start
 
     @property
     def _own_start(self) -> float:
@@ -441,7 +461,7 @@ class Session:
                 on_output=emit,
                 cancel=cancel or CancelToken(),
                 cwd=cwd,
-                env=env,
+                env={**self.object_environment(record.isolation == "docker"), **(env or {})},
                 timeout=timeout,
             )
         finally:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ptest_tui.errors import EnvNotFoundError, StoreError, UsageError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates from version N-1 to N; never edit one that has shipped.
 MIGRATIONS: dict[int, str] = {
@@ -60,6 +60,23 @@ MIGRATIONS: dict[int, str] = {
         at REAL NOT NULL
     );
     CREATE INDEX env_leases_env ON env_leases(env);
+    """,
+    # Test objects: what was added (or declared and used) and the last known state; the
+    # live truth of a server is its pid file or container (see objects/records.py).
+    3: """
+    CREATE TABLE objects (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        settings TEXT NOT NULL DEFAULT '{}',
+        source TEXT NOT NULL DEFAULT 'cli',
+        state TEXT NOT NULL DEFAULT 'stopped',
+        owner_pid INTEGER,
+        owner_start REAL,
+        error TEXT NOT NULL DEFAULT '',
+        started_at REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
     """,
 }
 

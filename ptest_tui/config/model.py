@@ -54,6 +54,7 @@ class ObjectsConfig:
     """The ``[objects]`` section (test objects and their ports)."""
 
     port_range: str = "20000-29999"
+    run_as: str = ""
 
     @property
     def ports(self) -> tuple[int, int]:
@@ -82,6 +83,8 @@ class Config:
     objects: ObjectsConfig = field(default_factory=ObjectsConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     envs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # [objects.NAME] tables: declared test objects (kind and settings, checked by kinds).
+    declared_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -104,7 +107,12 @@ class Config:
                 prefer_cache=data["packages"]["prefer_cache"],
             ),
             image=ImageConfig(**data["image"]),
-            objects=ObjectsConfig(**data["objects"]),
+            objects=ObjectsConfig(
+                **{k: v for k, v in data["objects"].items() if not isinstance(v, dict)}
+            ),
+            declared_objects={
+                k: v for k, v in data["objects"].items() if isinstance(v, dict)
+            },
             ui=UiConfig(**data["ui"]),
             envs=data["envs"],
             sources=sources,

@@ -106,6 +106,10 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "port_range": Field(
             "portrange", "20000-29999", "Ports the allocator hands out to objects (FIRST-LAST)."
         ),
+        "run_as": Field(
+            "str", "", "Account for host servers when run as root (empty: the kind's own"
+            " account such as postgres, else nobody).",
+        ),
     },
     "ui": {
         "theme": Field("str", "ptest-dark", "Theme of the full-screen app."),
@@ -232,6 +236,31 @@ def _check_container_path(
     return value
 
 
+def _check_object(name: str, table: dict[str, Any], where: str) -> dict[str, Any]:
+    """A declared object: a valid name, a kind, and plain values (kinds check the keys)."""
+    try:
+        validate_name(name)
+    except UsageError as exc:
+        raise ConfigError(f"{where}: objects.{name}: {exc.message}", exc.hint) from None
+    kind = table.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise ConfigError(
+            f"{where}: objects.{name}: missing kind",
+            'add kind = "postgres" (or sqlite, mysql, mariadb, redis, web, service)',
+        )
+    for key, value in table.items():
+        plain = isinstance(value, str | int | float | bool) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        )
+        if not plain:
+            raise ConfigError(
+                f"{where}: objects.{name}.{key}: expected a string, number, boolean or list"
+                f" of strings, got {value!r}",
+                f"fix objects.{name}.{key} in {where}",
+            )
+    return dict(table)
+
+
 def validate(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Validate merged raw config; return it with defaults filled in and values normalised."""
     result: dict[str, Any] = {}
@@ -244,6 +273,8 @@ def validate(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
         if not isinstance(given, dict):
             raise ConfigError(f"{where}: {section}: expected a table, got {given!r}", "")
         for key in given:
+            if section == "objects" and isinstance(given[key], dict):
+                continue  # [objects.NAME]: a declared object, checked below
             if key not in fields:
                 raise ConfigError(
                     f"{where}: unknown key {section}.{key}", _suggest(key, fields)
@@ -254,6 +285,9 @@ def validate(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
             else field.default
             for key, field in fields.items()
         }
+    for name, table in raw.get("objects", {}).items():
+        if isinstance(table, dict):
+            result["objects"][name] = _check_object(name, table, where)
     envs = raw.get("envs", {})
     if not isinstance(envs, dict):
         raise ConfigError(f"{where}: envs: expected a table of environments", "")

@@ -139,3 +139,45 @@ class PackageInstallFailed(Event):
 
     env: str
     message: str
+
+
+@dataclass(frozen=True)
+class ObjectStarting(Event):
+    """A test object is being started."""
+
+    object: str
+    object_kind: str
+    runtime: str
+
+
+@dataclass(frozen=True)
+class ObjectStarted(Event):
+    """A test object is ready; ``url`` has its password redacted."""
+
+    object: str
+    object_kind: str
+    seconds: float
+    port: int | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectStopped(Event):
+    """A test object was stopped (its data is kept)."""
+
+    object: str
+
+
+@dataclass(frozen=True)
+class ObjectFailed(Event):
+    """A test object could not start, or was found dead."""
+
+    object: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ObjectRemoved(Event):
+    """A test object and its data were deleted."""
+
+    object: str

@@ -8,11 +8,13 @@ logs and connection info. Objects never print; starting one waits on a readiness
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ptest_tui.cancel import CancelToken
+from ptest_tui.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,30 @@ class ObjectSpec:
 
 
 @dataclass(frozen=True)
+class ObjectContext:
+    """What an object gets from the session: where it lives and the shared services.
+
+    ``allocate_port(name, pinned)`` and ``release_port(name)`` go to the one port allocator;
+    ``held_port(name)`` reads it back; ``env_environment(env)`` returns the working folder and
+    variables of a workspace environment (for web and service objects started inside one).
+    """
+
+    workspace: Path
+    objects_dir: Path
+    workspace_key: str
+    allocate_port: Callable[[str, int | None], int]
+    release_port: Callable[[str], None]
+    held_port: Callable[[str], int | None]
+    env_environment: Callable[[str], tuple[Path, Mapping[str, str]]] | None = None
+    docker: Callable[[], Any] | None = None
+    run_as: str = ""
+
+    def folder(self, name: str) -> Path:
+        """``.ptest/objects/NAME``: data, logs, pid files."""
+        return self.objects_dir / name
+
+
+@dataclass(frozen=True)
 class ConnectionInfo:
     """How cases and environments reach an object."""
 
@@ -32,6 +58,20 @@ class ConnectionInfo:
     port: int | None = None
     url: str = ""
     extra: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def inside_docker(self) -> ConnectionInfo:
+        """The view from a docker env: ``docker_host``/``docker_port``/``docker_url`` extras
+        (set by container objects) replace host, port and URL."""
+        if "docker_host" not in self.extra:
+            return self
+        extra = {k: v for k, v in self.extra.items() if not k.startswith("docker_")}
+        port = self.extra.get("docker_port")
+        return ConnectionInfo(
+            host=self.extra["docker_host"],
+            port=int(port) if port else self.port,
+            url=self.extra.get("docker_url", self.url),
+            extra=extra,
+        )
 
     def environment(self, name: str) -> dict[str, str]:
         """``PTEST_OBJ_<NAME>_HOST``, ``_PORT``, ``_URL`` (and extras) for commands."""
@@ -63,10 +103,51 @@ class TestObject(ABC):
     kind: ClassVar[str]
     description: ClassVar[str]
 
-    def __init__(self, spec: ObjectSpec, folder: Path, workspace: Path) -> None:
+    # Settings this kind accepts beyond the common ones (kind, runtime, port, ...), with a
+    # one-line description each; unknown keys are refused with a suggestion.
+    settings_doc: ClassVar[Mapping[str, str]] = {}
+    runtimes: ClassVar[tuple[str, ...]] = ("process",)
+
+    def __init__(self, spec: ObjectSpec, context: ObjectContext) -> None:
         self.spec = spec
-        self.folder = folder  # .ptest/objects/NAME: data, logs, pid files
-        self.workspace = workspace
+        self.context = context
+        self.folder = context.folder(spec.name)  # .ptest/objects/NAME: data, logs, pid files
+        self.workspace = context.workspace
+
+    @property
+    def name(self) -> str:
+        """The object's name."""
+        return self.spec.name
+
+    @property
+    def runtime(self) -> str:
+        """``process`` (on the host) or ``docker``."""
+        return str(self.spec.settings.get("runtime") or self.runtimes[0])
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """One setting, or ``default``."""
+        value = self.spec.settings.get(key)
+        return default if value in (None, "") else value
+
+    def validate(self) -> None:  # noqa: B027 - optional hook
+        """Check settings and prerequisites before anything is touched (UsageError)."""
+
+    def pinned_port(self) -> int | None:
+        """The ``port`` setting as a number, or None for ``auto``."""
+        value = self.spec.settings.get("port", "auto")
+        if value in (None, "", "auto", 0):
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise UsageError(
+                f"{self.name}: port must be auto or a number, got {value!r}",
+                "use --port auto or --port 5433",
+            ) from None
+
+    def claim_port(self) -> int:
+        """Allocate this object's port (the pinned one, or a free one)."""
+        return self.context.allocate_port(self.name, self.pinned_port())
 
     def unavailable_reason(self) -> str | None:
         """None when this kind can run here, else why not (missing binaries, daemon)."""
@@ -103,3 +184,7 @@ class TestObject(ABC):
 
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def pid(self) -> int | None:
+        """The server's process id on the host, when it has one."""
+        return None

@@ -124,6 +124,21 @@ class CommandSucceeds:
         return f"command {Path(self.argv[0]).name} succeeds"
 
 
+@dataclass(frozen=True)
+class AllOf:
+    """Ready when every strategy passes, checked in order (cheap ones first)."""
+
+    strategies: tuple[Readiness, ...]
+
+    def check(self) -> bool:
+        """Each in turn; stops at the first that fails."""
+        return all(strategy.check() for strategy in self.strategies)
+
+    def describe(self) -> str:
+        """The parts joined with "and"."""
+        return " and ".join(strategy.describe() for strategy in self.strategies)
+
+
 def last_lines(path: Path | None, count: int = 10) -> list[str]:
     """The last ``count`` lines of a log file (empty when there is none)."""
     if path is None:

@@ -24,12 +24,22 @@ class SqliteObject(TestObject):
 
     kind = "sqlite"
     description = "SQLite database file from schema and seed SQL"
+    settings_doc = {
+        "path": "database file, relative to the workspace (default .ptest/objects/NAME/db.sqlite)",
+        "schema": "SQL file run when the database is created",
+        "seed": "SQL file run after the schema",
+    }
+    runtimes = ("file",)
 
     @property
     def path(self) -> Path:
         """The database file."""
         given = self.spec.settings.get("path")
         return self.workspace / given if given else self.folder / "db.sqlite"
+
+    def validate(self) -> None:
+        """The schema and seed files must exist."""
+        self._scripts()
 
     def _scripts(self) -> list[Path]:
         scripts = []

@@ -12,6 +12,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from ptest_tui.engines.base import IsolationEngine
+    from ptest_tui.objects.base import TestObject
 
 PROJECT = "ptest_tui"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -21,3 +22,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 @hookspec
 def ptest_register_engines() -> list[type[IsolationEngine]]:  # type: ignore[empty-body]
     """Return isolation engine classes to register (each with a unique ``name``)."""
+
+
+@hookspec
+def ptest_register_objects() -> list[type[TestObject]]:  # type: ignore[empty-body]
+    """Return test object classes to register (each with a unique ``kind``)."""

@@ -11,11 +11,12 @@ from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import UsageError
 from ptest_tui.objects.base import ConnectionInfo, ObjectSpec
 from ptest_tui.objects.sqlite import SqliteError, SqliteObject
+from tests.support.objects import object_context
 
 
 def make(tmp_path: Path, **settings: str) -> SqliteObject:
     spec = ObjectSpec("appdb", "sqlite", dict(settings))
-    return SqliteObject(spec, tmp_path / ".ptest" / "objects" / "appdb", tmp_path)
+    return SqliteObject(spec, object_context(tmp_path))
 
 
 def test_schema_and_seed_build_a_real_database(tmp_path: Path) -> None:
