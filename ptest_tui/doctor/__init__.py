@@ -53,6 +53,7 @@ class WorkspaceInfo:
     docker_default: bool = False  # defaults.isolation = "docker"
     image: str = ""
     docker_host: str = ""
+    object_kinds: tuple[str, ...] = ()  # kinds of objects declared in ptest.toml
 
     def uses_docker(self) -> str:
         """Why the workspace needs docker, or ``""`` when it does not."""
@@ -102,6 +103,9 @@ def inspect_workspace(
                 docker_default=config.defaults.isolation == "docker",
                 image=config.docker.image,
                 docker_host=config.docker.host,
+                object_kinds=tuple(
+                    sorted({str(t.get("kind")) for t in config.declared_objects.values()})
+                ),
             )
     except Exception as exc:  # the doctor must diagnose a broken setup, not crash on it
         message = getattr(exc, "message", "") or str(exc) or type(exc).__name__
@@ -207,14 +211,18 @@ def run_checks(
         extra_dirs=extra_dirs,
         docker=probe,
     )
+    from ptest_tui.doctor.servers import SERVER_CHECKS
+
     try:
-        results = [check(context) for check in CHECKS]
+        results = [check(context) for check in (*CHECKS, *SERVER_CHECKS)]
     finally:
         probe.close()
     features = required_names(env)
     uses = info.uses_docker()
     if uses:
         features.setdefault("docker", f"used by {uses}")
+    for kind in info.object_kinds:
+        features.setdefault(kind, f"ptest.toml declares a {kind} object")
     checks = apply_levels([workspace_check(info), *results], features)
     return Report(
         checks=checks,

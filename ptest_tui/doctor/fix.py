@@ -33,6 +33,10 @@ OS_PACKAGES: dict[str, dict[str, tuple[str, ...]]] = {
     "docker": {"apt": ("docker.io",), "dnf": ("moby-engine",), "brew": ("--cask", "docker")},
     "docker-cli": {"apt": ("docker.io",), "dnf": ("moby-engine",), "brew": ("docker",)},
     "debootstrap": {"apt": ("debootstrap",), "dnf": ("debootstrap",)},
+    "postgres": {"apt": ("postgresql",), "dnf": ("postgresql-server",),
+                 "brew": ("postgresql",)},
+    "mariadb": {"apt": ("mariadb-server",), "dnf": ("mariadb-server",), "brew": ("mariadb",)},
+    "redis": {"apt": ("redis-server",), "dnf": ("redis",), "brew": ("redis",)},
 }
 
 ORDER_UPDATE, ORDER_PACKAGES, ORDER_PIP, ORDER_DAEMON, ORDER_GROUP, ORDER_IMAGE = (
