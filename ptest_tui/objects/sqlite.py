@@ -63,7 +63,14 @@ class SqliteObject(TestObject):
             self._build(scripts)
         with sqlite3.connect(self.path) as conn:
             conn.execute("SELECT 1")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._in_use.touch()
         return self.connection()
+
+    @property
+    def _in_use(self) -> Path:
+        # A file needs no process, but "stopped" should still mean what users expect.
+        return self.folder / "in-use"
 
     def _build(self, scripts: list[Path]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,12 +109,15 @@ class SqliteObject(TestObject):
             )
 
     def stop(self) -> None:
-        """Nothing runs: a file needs no stopping."""
+        """Mark it out of use (nothing runs: the file stays as it is)."""
+        self._in_use.unlink(missing_ok=True)
 
     def status(self) -> ObjectStatus:
         """Ready when the file opens and answers a query."""
         if not self.path.exists():
             return ObjectStatus(False, False, f"{self.path.name} not created yet")
+        if not self._in_use.exists():
+            return ObjectStatus(False, False, "stopped (the file is kept)")
         try:
             with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as conn:
                 conn.execute("SELECT count(*) FROM sqlite_master")

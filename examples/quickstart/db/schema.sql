@@ -1,0 +1,5 @@
+-- Schema of the quick-start notes database.
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    body TEXT NOT NULL
+);
