@@ -151,17 +151,17 @@ def test_cleanup_stops_an_untracked_server_and_removes_orphan_folders(
 
 
 def test_added_objects_are_validated_before_they_are_stored(osession: Session) -> None:
-    with pytest.raises(UsageError, match="unknown object kind 'redsi'.*"):
+    with pytest.raises(UsageError, match=r"unknown object kind 'redsi'.*"):
         osession.objects.add("x", "redsi", {})
-    with pytest.raises(UsageError, match="unknown setting 'comand'"):
+    with pytest.raises(UsageError, match=r"unknown setting 'comand'"):
         osession.objects.add("x", "web", {"comand": "true"})
-    with pytest.raises(UsageError, match="declared in ptest.toml"):
+    with pytest.raises(UsageError, match=r"declared in ptest.toml"):
         osession.objects.add("site", "web", {"command": WEB})
-    with pytest.raises(UsageError, match="ready must be one of"):
+    with pytest.raises(UsageError, match=r"ready must be one of"):
         osession.objects.add("x", "service", {"command": "true", "ready": "magic"})
     assert "x" not in osession.objects.specs()
     osession.objects.add("x", "web", {"command": WEB})
-    with pytest.raises(UsageError, match="already exists"):
+    with pytest.raises(UsageError, match=r"already exists"):
         osession.objects.add("x", "web", {"command": WEB})
     osession.objects.remove("x")
     assert "x" not in osession.objects.specs()
@@ -188,7 +188,7 @@ def test_a_service_that_exits_fails_at_once_with_its_last_output(osession: Sessi
         "dies", "service",
         {"command": f"{sys.executable} -c \"print('config is broken'); raise SystemExit(3)\""},
     )
-    with pytest.raises(ObjectStartError, match="exited before .*config is broken"):
+    with pytest.raises(ObjectStartError, match=r"exited before .*config is broken"):
         osession.objects.start("dies")
     assert osession.objects.view("dies").state == "failed"
     assert osession.objects.connection("dies").port is None
@@ -200,6 +200,6 @@ def test_a_start_timeout_names_the_wait_and_kills_the_server(osession: Session) 
         {"command": f"{sys.executable} -u -c \"print('booting'); import time; time.sleep(60)\"",
          "ready": "log", "ready_log": "never printed", "startup_timeout": 0.5},
     )
-    with pytest.raises(ObjectStartError, match="not ready after 0.5 s.*booting"):
+    with pytest.raises(ObjectStartError, match=r"not ready after 0.5 s.*booting"):
         osession.objects.start("slow")
     assert marked_processes(osession.workspace.id + "/slow") == []
