@@ -274,8 +274,8 @@ class ObjectService:
     ) -> dict[str, str]:
         """``PTEST_OBJ_<NAME>_*`` variables of the running objects (all, or ``names``).
 
-        ``inside_docker``: for a command in a docker env, container objects are reached by
-        their alias on the workspace network (the ``docker_*`` connection extras).
+        ``inside_docker``: for a command in a docker env, only container objects count,
+        reached by their alias on the workspace network (the ``docker_*`` extras).
         """
         wanted = set(names) if names is not None else None
         variables: dict[str, str] = {}
@@ -287,6 +287,8 @@ class ObjectService:
             except UsageError:
                 continue  # forgotten since (declared object removed from the config)
             if inside_docker:
+                if "docker_host" not in info.extra:
+                    continue  # a host process on 127.0.0.1: not reachable from a container
                 info = info.inside_docker()
             if info.url or info.port is not None:
                 variables.update(info.environment(record.name))
