@@ -12,10 +12,26 @@ class CancelToken:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._children: list[CancelToken] = []
+        self._lock = threading.Lock()
 
     def cancel(self) -> None:
-        """Ask every operation holding this token to stop."""
-        self._event.set()
+        """Ask every operation holding this token (or a child of it) to stop."""
+        with self._lock:
+            self._event.set()
+            children = list(self._children)
+        for child in children:
+            child.cancel()
+
+    def child(self) -> CancelToken:
+        """A token cancelled with this one, that can also be cancelled on its own
+        (a suite's deadline, a failing case under --fail-fast)."""
+        token = CancelToken()
+        with self._lock:
+            self._children.append(token)
+            if self._event.is_set():
+                token.cancel()
+        return token
 
     @property
     def cancelled(self) -> bool:

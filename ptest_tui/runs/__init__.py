@@ -1,0 +1,1 @@
+"""Test cases, suites and runs: what ptest-tui exists for."""

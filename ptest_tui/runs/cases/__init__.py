@@ -1,0 +1,1 @@
+"""Case kinds: pytest, command, http and sql (plugins add more)."""
