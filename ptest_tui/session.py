@@ -67,6 +67,10 @@ if TYPE_CHECKING:
     from ptest_tui.packages.lock import LockFile
     from ptest_tui.packages.reports import InstallOutcome, InstallReport
     from ptest_tui.packages.service import PackageService
+    from ptest_tui.runs.history import RunHistory
+    from ptest_tui.runs.plan import RunPlan
+    from ptest_tui.runs.registry import CaseRegistry
+    from ptest_tui.runs.runner import RunOptions, RunOutcome
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +153,57 @@ class Session:
         if not any(r.state == "running" for r in ObjectRecords(self.store).all()):
             return {}  # the common case costs one query, not an ObjectService
         return self.objects.environment(inside_docker=inside_docker)
+
+    @cached_property
+    def case_kinds(self) -> CaseRegistry:
+        """Case kinds from every plugin (pytest, command, http, sql, ...)."""
+        from ptest_tui.runs.registry import CaseRegistry
+
+        registry = CaseRegistry()
+        for impl in self.plugins.hook.ptest_register_cases.get_hookimpls():
+            try:
+                registry.register_all([impl.function()])
+            except Exception as exc:
+                message = exc.message if isinstance(exc, PtestError) else str(exc)
+                log.warning("plugin %s failed to register cases: %s", impl.plugin_name, message)
+        return registry
+
+    @cached_property
+    def runs(self) -> RunHistory:
+        """Stored runs and results (runs left running by a killed process are settled)."""
+        from ptest_tui.runs.history import RunHistory
+
+        history = RunHistory(self.store)
+        history.settle_stale(owner_alive)
+        return history
+
+    def plan_run(
+        self,
+        selection: Sequence[str] = (),
+        *,
+        envs: Sequence[str] = (),
+        rerun_failed: str | None = None,
+    ) -> RunPlan:
+        """Check a run of suites or cases (``suite``, ``suite/case``, ``case``) in envs."""
+        from ptest_tui.runs.plan import build_plan
+
+        self.runs  # noqa: B018 - settle runs of killed processes before numbering a new one
+        return build_plan(self, self.case_kinds, selection, envs, rerun_failed)
+
+    def run(
+        self,
+        selection: Sequence[str] = (),
+        *,
+        envs: Sequence[str] = (),
+        rerun_failed: str | None = None,
+        options: RunOptions | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RunOutcome:
+        """Plan (everything checked first), then execute; results stream as events."""
+        from ptest_tui.runs.runner import RunOptions, run_plan
+
+        plan = self.plan_run(selection, envs=envs, rerun_failed=rerun_failed)
+        return run_plan(self, plan, options or RunOptions(), cancel)
 
     def owner(self) -> tuple[int, float]:
         """This process as the owner of a transient state: pid and start time."""

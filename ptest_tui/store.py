@@ -18,7 +18,7 @@ from typing import Any
 
 from ptest_tui.errors import EnvNotFoundError, StoreError, UsageError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry migrates from version N-1 to N; never edit one that has shipped.
 MIGRATIONS: dict[int, str] = {
@@ -77,6 +77,42 @@ MIGRATIONS: dict[int, str] = {
         created_at REAL NOT NULL,
         updated_at REAL NOT NULL
     );
+    """,
+    # Runs and their results (runs/history.py). Results are written as they arrive, so a
+    # killed or cancelled run keeps what it had.
+    4: """
+    CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        selection TEXT NOT NULL DEFAULT '[]',
+        envs TEXT NOT NULL DEFAULT '[]',
+        message TEXT NOT NULL DEFAULT '',
+        counts TEXT NOT NULL DEFAULT '{}',
+        owner_pid INTEGER,
+        owner_start REAL,
+        started_at REAL NOT NULL,
+        finished_at REAL
+    );
+    CREATE TABLE results (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        suite TEXT NOT NULL,
+        env TEXT NOT NULL,
+        case_name TEXT NOT NULL,
+        parent TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        duration REAL NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        stdout TEXT NOT NULL DEFAULT '',
+        stderr TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 1,
+        flaky INTEGER NOT NULL DEFAULT 0,
+        started_at REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX results_run ON results(run_id);
+    CREATE INDEX results_case ON results(suite, case_name);
     """,
 }
 

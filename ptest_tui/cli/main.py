@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "ptest_tui.cli.doctor_cmd",
     "ptest_tui.cli.pkg_cmd",
     "ptest_tui.cli.obj_cmd",
+    "ptest_tui.cli.run_cmd",
 )
 
 

@@ -85,6 +85,8 @@ class Config:
     envs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # [objects.NAME] tables: declared test objects (kind and settings, checked by kinds).
     declared_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # [suites.NAME] tables as validated plain data; Session.suites() parses them.
+    suites: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -115,6 +117,7 @@ class Config:
             },
             ui=UiConfig(**data["ui"]),
             envs=data["envs"],
+            suites=data.get("suites", {}),
             sources=sources,
             raw=data,
         )

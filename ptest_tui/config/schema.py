@@ -264,7 +264,7 @@ def _check_object(name: str, table: dict[str, Any], where: str) -> dict[str, Any
 def validate(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Validate merged raw config; return it with defaults filled in and values normalised."""
     result: dict[str, Any] = {}
-    known_top = {**SECTIONS, "envs": None}
+    known_top = {**SECTIONS, "envs": None, "suites": None}
     for key in raw:
         if key not in known_top:
             raise ConfigError(f"{where}: unknown section {key!r}", _suggest(key, known_top))
@@ -288,6 +288,12 @@ def validate(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     for name, table in raw.get("objects", {}).items():
         if isinstance(table, dict):
             result["objects"][name] = _check_object(name, table, where)
+    suites = raw.get("suites", {})
+    if not isinstance(suites, dict):
+        raise ConfigError(f"{where}: suites: expected a table of suites", "")
+    from ptest_tui.runs.config import validate_suite
+
+    result["suites"] = {name: validate_suite(name, t, where) for name, t in suites.items()}
     envs = raw.get("envs", {})
     if not isinstance(envs, dict):
         raise ConfigError(f"{where}: envs: expected a table of environments", "")

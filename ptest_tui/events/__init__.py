@@ -2,6 +2,9 @@
 
 from ptest_tui.events.bus import EventBus
 from ptest_tui.events.types import (
+    CaseDone,
+    CaseFinished,
+    CaseStarted,
     CleanupRemoved,
     EnvCreated,
     EnvCreating,
@@ -20,9 +23,14 @@ from ptest_tui.events.types import (
     PackageInstallFailed,
     PackagePhase,
     PackagesInstalled,
+    RunFinished,
+    RunStarted,
 )
 
 __all__ = [
+    "CaseDone",
+    "CaseFinished",
+    "CaseStarted",
     "CleanupRemoved",
     "EnvCreated",
     "EnvCreating",
@@ -42,4 +50,6 @@ __all__ = [
     "PackageInstallFailed",
     "PackagePhase",
     "PackagesInstalled",
+    "RunFinished",
+    "RunStarted",
 ]

@@ -181,3 +181,63 @@ class ObjectRemoved(Event):
     """A test object and its data were deleted."""
 
     object: str
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    """A run began: which suites in which envs."""
+
+    run_id: str
+    units: tuple[str, ...]  # "suite[env]" in the order they were planned
+    cases: int  # configured cases to execute (pytest cases count once)
+
+
+@dataclass(frozen=True)
+class CaseStarted(Event):
+    """A case began in one env (``attempt`` counts retries from 1)."""
+
+    run_id: str
+    suite: str
+    env: str
+    case: str
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class CaseFinished(Event):
+    """One result arrived (a pytest case sends one per test, live)."""
+
+    run_id: str
+    suite: str
+    env: str
+    case: str
+    status: str
+    duration: float
+    message: str = ""
+    parent: str = ""
+    flaky: bool = False
+
+
+@dataclass(frozen=True)
+class CaseDone(Event):
+    """A configured case finished in one env (after retries): its overall status and how
+    many results it gave (a pytest case gives one per test)."""
+
+    run_id: str
+    suite: str
+    env: str
+    case: str
+    status: str
+    results: int
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    """A run ended; ``counts`` by outcome."""
+
+    run_id: str
+    status: str
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+    message: str = ""

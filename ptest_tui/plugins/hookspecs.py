@@ -13,6 +13,7 @@ import pluggy
 if TYPE_CHECKING:
     from ptest_tui.engines.base import IsolationEngine
     from ptest_tui.objects.base import TestObject
+    from ptest_tui.runs.cases.base import Case
 
 PROJECT = "ptest_tui"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -27,3 +28,8 @@ def ptest_register_engines() -> list[type[IsolationEngine]]:  # type: ignore[emp
 @hookspec
 def ptest_register_objects() -> list[type[TestObject]]:  # type: ignore[empty-body]
     """Return test object classes to register (each with a unique ``kind``)."""
+
+
+@hookspec
+def ptest_register_cases() -> list[type[Case]]:  # type: ignore[empty-body]
+    """Return case kind classes to register (each with a unique ``kind``)."""

@@ -22,12 +22,14 @@ def build_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager
     """
     from ptest_tui.engines import builtin
     from ptest_tui.objects import builtin as builtin_objects
+    from ptest_tui.runs import kinds as builtin_cases
 
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     # Registered under its entry-point name so the entry point is not loaded twice.
     manager.register(builtin, name="builtin_engines")
     manager.register(builtin_objects, name="builtin_objects")
+    manager.register(builtin_cases, name="builtin_cases")
     if not load_entry_points:
         return manager
     for ref in discover(ENTRY_POINT_GROUP):

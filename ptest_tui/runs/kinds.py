@@ -1,0 +1,14 @@
+"""Registers the built-in case kinds through the same hook third-party plugins use."""
+
+from __future__ import annotations
+
+from ptest_tui.plugins.hookspecs import hookimpl
+from ptest_tui.runs.cases.base import Case
+
+
+@hookimpl
+def ptest_register_cases() -> list[type[Case]]:
+    """command, http and sql."""
+    from ptest_tui.runs.cases.builtin import BUILTIN_CASES
+
+    return list(BUILTIN_CASES.values())
