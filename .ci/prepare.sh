@@ -51,5 +51,16 @@ if docker_up; then
             log "base image $image missing and cannot be built here (needs root and debootstrap)"
         fi
     fi
+    # Database servers for test objects with runtime = "docker" (tests/integration/test_objects_docker.py).
+    objects=$($BIN/python -c 'from ptest_tui.objects.container import DEFAULT_IMAGE, IMAGE_PACKAGES; print(DEFAULT_IMAGE, IMAGE_PACKAGES)')
+    read -r objects_image objects_packages <<<"$objects"
+    if ! docker image inspect "$objects_image" >/dev/null 2>&1; then
+        if [[ $(id -u) -eq 0 ]] && command -v debootstrap >/dev/null 2>&1; then
+            log "building the objects image $objects_image (debootstrap with $objects_packages: about 2 minutes the first time, 10 s from the cached rootfs)"
+            $BIN/ptest-tui image build --python 3.11 --packages "$objects_packages" --tag "$objects_image"
+        else
+            log "objects image $objects_image missing and cannot be built here (needs root and debootstrap)"
+        fi
+    fi
 fi
 log "ready"

@@ -38,8 +38,13 @@ def register(subparsers: Any) -> None:
         " Progress goes to stderr, the final tag to stdout.",
     )
     build.add_argument("--python", default="3.11", help="Python version: 3.9, 3.11 or 3.13")
-    build.add_argument("--tag", help="image tag (default: docker.image if it is for this Python,"
-                       " else ptest-tui/python:X.Y)")
+    build.add_argument("--tag", help="image tag (default: ptest-tui/objects:SUITE with --packages;"
+                       " else docker.image if it is for this Python, else ptest-tui/python:X.Y)")
+    build.add_argument(
+        "--packages", action="append", default=[], metavar="PKG[,PKG...]",
+        help="extra Debian packages to install (repeatable), e.g."
+        " postgresql,redis-server,mariadb-server for container test objects",
+    )
     build.add_argument("--suite", default="", help="Debian suite (default: picked by --python)")
     build.add_argument("--mirror", default="", help="Debian mirror URL (default: image.mirror,"
                        " else the host's apt sources)")
@@ -104,7 +109,10 @@ def _build(args: argparse.Namespace) -> int:
     config = load_config(args)
     short = sources.check_python(args.python)
     suite = sources.suite_for(short, args.suite or config.image.suite)
+    packages = sources.check_packages(args.packages)
     tag = sources.check_tag(args.tag) if args.tag else ""
+    if packages and not tag:
+        tag = sources.packages_tag(suite)
     if args.force:
         check_root()  # say so before touching the daemon; without --force root may not matter
     api = _connect(config)
@@ -122,6 +130,7 @@ def _build(args: argparse.Namespace) -> int:
         result = build_base_image(
             short, tag, suite, args.mirror, on_step=_print_step, cancel=cancel, api=api,
             config_image=config.docker.image, config_mirror=config.image.mirror,
+            packages=packages,
         )
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -45,6 +45,12 @@ from ptest_tui.engines.docker_exec import run_exec
 from ptest_tui.engines.image_sources import DEFAULT_REPOSITORY, SUITES, supported
 from ptest_tui.engines.spec import EnvSpec
 from ptest_tui.errors import EngineError, EngineUnavailableError, ImageError, UsageError
+from ptest_tui.objects.network import (
+    network_name,
+    on_network,
+    remove_workspace_network,
+    unused_networks,
+)
 
 if TYPE_CHECKING:
     from ptest_tui.store import EnvRecord
@@ -215,7 +221,13 @@ class DockerEngine(IsolationEngine):
         return env
 
     def _host_config(
-        self, api: Any, spec: EnvSpec, limits: dict[str, Any], mode: str, extra: list[Any]
+        self,
+        api: Any,
+        spec: EnvSpec,
+        limits: dict[str, Any],
+        mode: str,
+        extra: list[Any],
+        network_mode: str,
     ) -> Any:
         from docker.types import Mount
 
@@ -232,7 +244,7 @@ class DockerEngine(IsolationEngine):
         memory = limits["memory"]
         return api.create_host_config(
             init=True,
-            network_mode=limits["network"],
+            network_mode=network_mode,
             security_opt=["no-new-privileges"],
             mounts=mounts,
             mem_limit=memory,
@@ -278,7 +290,7 @@ class DockerEngine(IsolationEngine):
         package_mounts = [] if support.reason else pkgs.prepare_host(support)
         if not support.reason:
             package_mounts.append(self._venv_volume(spec))
-        host_config = self._host_config(api, spec, limits, mode, package_mounts)
+        network = limits["network"]
         kwargs = {
             "image": info["Id"],
             "command": ["sleep", "infinity"],
@@ -288,20 +300,39 @@ class DockerEngine(IsolationEngine):
             ),
             "environment": self._environment(spec, mode != "none", info, not support.reason),
             "working_dir": mount_path if mode != "none" else HOME,
-            "host_config": host_config,
         }
+
+        def create_on(objects_network: str) -> str:
+            # "none" means the objects network alone (internal: the env's objects and
+            # nothing else); "bridge" means the bridge plus the objects network.
+            primary = objects_network if network == "none" else network
+            kwargs["host_config"] = self._host_config(
+                api, spec, limits, mode, package_mounts, primary
+            )
+            try:
+                created = str(api.create_container(**kwargs)["Id"])
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:
+                    if isinstance(exc, docker.errors.NotFound):
+                        raise  # the objects network vanished: on_network creates it again
+                    raise EngineError(
+                        f"cannot create container {name}: {exc.explanation or exc}", ""
+                    ) from None
+                # A container of that name with no stored env: left by a killed process.
+                log.warning("removing stale container %s before creating it again", name)
+                remove_container(api, name)
+                created = str(api.create_container(**kwargs)["Id"])
+            if primary != objects_network:
+                try:
+                    api.connect_container_to_network(created, objects_network)
+                except BaseException:
+                    remove_container(api, created)
+                    raise
+            return created
+
         cancel.raise_if_cancelled("create")
-        try:
-            container = api.create_container(**kwargs)["Id"]
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:
-                raise EngineError(
-                    f"cannot create container {name}: {exc.explanation or exc}", ""
-                ) from None
-            # A container of that name with no stored env: left by a killed process.
-            log.warning("removing stale container %s before creating it again", name)
-            remove_container(api, name)
-            container = api.create_container(**kwargs)["Id"]
+        container = on_network(api, self.context.workspace_id, create_on)
+        objects_network = network_name(self.context.workspace_id)
         try:
             if mode != "none" and not self.shares_host_filesystem:
                 with workspace_archive(self.context.root, mount_path) as archive:
@@ -333,6 +364,7 @@ class DockerEngine(IsolationEngine):
             "image_id": info["Id"],
             "python_version": version,
             "limits": limits,
+            "objects_network": objects_network,
             "workspace_mount": mode,
             "mount_path": mount_path if mode != "none" else "",
             "docker_host": self.target.url,
@@ -491,21 +523,44 @@ class DockerEngine(IsolationEngine):
         found = list_labelled(self.api(), filters)
         for resource in sorted(found, key=lambda r: labels.RESOURCE_KINDS.index(r.kind)):
             remove_resource(api, resource)
+        # The shared objects network goes with its last user: each one holds a subnet of
+        # the daemon's small address pool.
+        remove_workspace_network(api, self.context.workspace_id)
+
+    def _env_resources(self, api: Any) -> list[labels.LabelledResource]:
+        """This workspace's labelled resources, minus the objects' own (see objects.network)."""
+        found = list_labelled(api, labels.workspace_filter(self.context.workspace_id))
+        theirs = {labels.LABEL_OBJECT, labels.LABEL_NETWORK}
+        return [r for r in found if not theirs & set(r.labels)]
 
     def leftovers(self, known: set[str]) -> list[Leftover]:
-        """Labelled resources of this workspace whose env is not stored."""
+        """Labelled resources of this workspace whose env is not stored.
+
+        Containers and volumes of test objects are the objects' business (``obj cleanup``);
+        the shared objects network is a leftover once only leftovers use it.
+        """
+        api = self.api()
         with daemon_errors(self.target, "list docker resources"):
-            found = list_labelled(self.api(), labels.workspace_filter(self.context.workspace_id))
-        return [
-            Leftover(r.kind, r.name, r.env, labels.orphan_reason(r))
-            for r in labels.orphans(found, known)
+            orphans = labels.orphans(self._env_resources(api), known)
+            leaving = {r.id for r in orphans if r.kind == "container"}
+            idle = unused_networks(api, self.context.workspace_id, leaving)
+        found = [Leftover(r.kind, r.name, r.env, labels.orphan_reason(r)) for r in orphans]
+        # After the containers: a network cannot be removed while one is attached.
+        found += [
+            Leftover("network", r.name, "", "no environment or object uses the objects network")
+            for r in idle
         ]
+        return found
 
     def remove_leftover(self, leftover: Leftover) -> None:
         """Remove one leftover, re-found by label so nothing unlabelled is ever touched."""
         api = self.api()
         with daemon_errors(self.target, f"remove {leftover.kind} {leftover.name}"):
-            found = list_labelled(api, labels.workspace_filter(self.context.workspace_id))
-            for resource in found:
+            if leftover.kind == "network" and not leftover.env:
+                for network in unused_networks(api, self.context.workspace_id):
+                    if network.name == leftover.name:
+                        remove_resource(api, network)
+                return
+            for resource in self._env_resources(api):
                 if resource.kind == leftover.kind and resource.name == leftover.name:
                     remove_resource(api, resource)

@@ -102,8 +102,12 @@ def run_exec(
     on_output: OutputCallback,
     cancel: CancelToken,
     timeout: float | None,
+    user: str = "",
 ) -> ExecResult:
-    """Run ``argv`` (a list, never a shell string) in ``container`` and stream its lines."""
+    """Run ``argv`` (a list, never a shell string) in ``container`` and stream its lines.
+
+    ``user`` runs it as another user than the container's (``root``, ``postgres``).
+    """
     import docker.errors
 
     start = time.monotonic()
@@ -112,7 +116,7 @@ def run_exec(
     try:
         exec_id = api.exec_create(
             container, list(argv), stdout=True, stderr=True, stdin=False, tty=False,
-            environment=variables, workdir=workdir or None,
+            environment=variables, workdir=workdir or None, user=user,
         )["Id"]
         stream = api.exec_start(exec_id, stream=True, demux=True)
     except docker.errors.NotFound:

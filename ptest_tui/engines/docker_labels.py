@@ -21,6 +21,13 @@ LABEL_IMAGE = "ptest.image"
 LABEL_PYTHON = "ptest.python"  # X.Y
 LABEL_PYTHON_VERSION = "ptest.python_version"  # X.Y.Z
 LABEL_SUITE = "ptest.suite"
+LABEL_PACKAGES = "ptest.packages"  # extra Debian packages (image build --packages)
+
+# Test objects run as containers (ptest_tui/objects/container.py): their containers and
+# volumes carry LABEL_OBJECT (the object's name) instead of LABEL_ENV, and the workspace's
+# internal objects network carries LABEL_NETWORK; env cleanup leaves both to the objects.
+LABEL_OBJECT = "ptest.object"
+LABEL_NETWORK = "ptest.network"
 
 RESOURCE_KINDS = ("container", "network", "volume")
 

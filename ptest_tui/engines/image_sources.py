@@ -24,6 +24,11 @@ DEBIAN_SUITES = frozenset(
 )
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 DEFAULT_REPOSITORY = "ptest-tui/python"
+# Images with extra packages (``image build --packages``) default to this repository, tagged
+# by suite: ``ptest-tui/objects:bookworm`` holds the database servers for container objects.
+PACKAGES_REPOSITORY = "ptest-tui/objects"
+# Debian package names (policy 5.6.1): lowercase letters, digits, + - and ., two or more.
+_PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 _VERSION_RE = re.compile(r"^3\.\d{1,2}$")
 # The docker reference grammar (distribution/reference), as the daemon applies it:
 # lowercase path components joined by ".", "_", "__" or dashes; an optional registry
@@ -176,8 +181,42 @@ def pick_mirror(flag: str, configured: str, locations: Iterable[Path] = APT_SOUR
     return flag or configured or host_mirror(locations)
 
 
+def check_packages(items: Iterable[str]) -> tuple[str, ...]:
+    """Extra Debian packages for ``image build --packages`` (comma lists allowed).
+
+    Returns them sorted, without duplicates and without the ones every image has anyway
+    (:data:`INCLUDE`); UsageError names the first bad one.
+    """
+    found: set[str] = set()
+    for item in items:
+        for name in (part.strip() for part in item.split(",")):
+            if not name:
+                continue
+            if not _PACKAGE_RE.fullmatch(name):
+                raise UsageError(
+                    f"invalid Debian package name {name!r}",
+                    "use package names as apt knows them, e.g. postgresql,redis-server",
+                )
+            found.add(name)
+    return tuple(sorted(found - set(INCLUDE)))
+
+
+def include_for(packages: Iterable[str] = ()) -> tuple[str, ...]:
+    """What debootstrap installs: :data:`INCLUDE` plus ``packages``."""
+    return INCLUDE + tuple(p for p in sorted(set(packages)) if p not in INCLUDE)
+
+
+def packages_tag(suite: str) -> str:
+    """The default tag of an image with extra packages: ``ptest-tui/objects:SUITE``."""
+    return f"{PACKAGES_REPOSITORY}:{suite}"
+
+
+def packages_digest(include: Iterable[str] = INCLUDE) -> str:
+    """Eight hex digits naming a package set (order and duplicates do not matter)."""
+    packages = ",".join(sorted(set(include)))
+    return hashlib.sha256(packages.encode()).hexdigest()[:8]
+
+
 def cache_name(suite: str, include: Iterable[str] = INCLUDE) -> str:
     """The rootfs tarball's file name: suite, machine and package set (not the mirror)."""
-    packages = ",".join(sorted(include))
-    digest = hashlib.sha256(packages.encode()).hexdigest()[:8]
-    return f"{suite}-{platform.machine()}-minbase-{digest}.tar.gz"
+    return f"{suite}-{platform.machine()}-minbase-{packages_digest(include)}.tar.gz"

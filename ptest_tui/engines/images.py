@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 
 StepCallback = Callable[[ImageBuildStep], None]
 VERIFY = "import venv, ssl, sys; print('%d.%d.%d' % sys.version_info[:3])"
+# With extra packages the verify run also asks dpkg that each one is installed.
+VERIFY_PACKAGES = (
+    "import subprocess, sys, venv, ssl\n"
+    "subprocess.run(['dpkg-query', '-W', *sys.argv[1:]], check=True, stdout=subprocess.DEVNULL)\n"
+    "print('%d.%d.%d' % sys.version_info[:3])"
+)
 VERIFY_TIMEOUT = 120.0  # seconds for python3 -c 'import venv' in the new image
 # Label of verify containers; its value names the building process ("host:pid").
 LABEL_VERIFY = "ptest.image-verify"
@@ -52,7 +58,13 @@ class BuildResult:
 
 
 def import_rootfs(
-    api: Any, tarball: Path, tag: str, python: str, version: str, suite: str
+    api: Any,
+    tarball: Path,
+    tag: str,
+    python: str,
+    version: str,
+    suite: str,
+    packages: tuple[str, ...] = (),
 ) -> str:
     """``docker import`` with PATH, CMD and the ptest labels; returns the image id."""
     repository, name = labels.split_tag(tag)
@@ -65,6 +77,8 @@ def import_rootfs(
         f"LABEL {labels.LABEL_PYTHON_VERSION}={version}",
         f"LABEL {labels.LABEL_SUITE}={suite}",
     ]
+    if packages:
+        changes.append(f"LABEL {labels.LABEL_PACKAGES}={','.join(packages)}")
     api.import_image(src=str(tarball), repository=repository, tag=name, changes=changes)
     return str(api.inspect_image(tag)["Id"])
 
@@ -125,7 +139,9 @@ def remove_stale_build_leftovers(api: Any) -> list[str]:
     return removed
 
 
-def verify_image(api: Any, tag: str, timeout: float = VERIFY_TIMEOUT) -> str:
+def verify_image(
+    api: Any, tag: str, timeout: float = VERIFY_TIMEOUT, packages: tuple[str, ...] = ()
+) -> str:
     """Run ``python3 -c 'import venv'`` in the image (no network); returns X.Y.Z.
 
     Any failure, including the daemon not answering within ``timeout``, is an ImageError;
@@ -137,7 +153,9 @@ def verify_image(api: Any, tag: str, timeout: float = VERIFY_TIMEOUT) -> str:
     container = ""
     try:
         container = api.create_container(
-            tag, ["python3", "-c", VERIFY],
+            tag,
+            ["python3", "-c", VERIFY_PACKAGES, *packages] if packages
+            else ["python3", "-c", VERIFY],
             host_config=api.create_host_config(
                 network_mode="none", security_opt=["no-new-privileges"]
             ),
@@ -174,10 +192,12 @@ def _remove_quietly(api: Any, container: str) -> None:
         log.warning("cannot remove verify container %s: %s", container[:12], exc)
 
 
-def verify_or_remove(api: Any, tag: str, timeout: float = VERIFY_TIMEOUT) -> str:
+def verify_or_remove(
+    api: Any, tag: str, timeout: float = VERIFY_TIMEOUT, packages: tuple[str, ...] = ()
+) -> str:
     """:func:`verify_image`; on any failure the unverified ``tag`` is removed."""
     try:
-        return verify_image(api, tag, timeout)
+        return verify_image(api, tag, timeout, packages)
     except BaseException:
         try:
             api.remove_image(tag, force=True)
@@ -230,11 +250,15 @@ def build_base_image(
     api: Any = None,
     config_image: str = "",
     config_mirror: str = "",
+    packages: tuple[str, ...] = (),
 ) -> BuildResult:
     """Build (or rebuild from the cached rootfs) the base image for ``python``.
 
-    ``tag`` defaults to ``config_image`` when that is for this Python, else
-    ``ptest-tui/python:X.Y``. ``api`` is a connected low-level docker client (see
+    ``packages`` are extra Debian packages (``--packages``), installed by debootstrap with
+    the base set; the rootfs cache is keyed by the package set. ``tag`` defaults to
+    ``ptest-tui/objects:SUITE`` with packages, else to ``config_image`` when that is for
+    this Python, else ``ptest-tui/python:X.Y``. ``api`` is a connected low-level docker
+    client (see
     :func:`ptest_tui.engines.docker_client.connect`); by default the one from
     ``DOCKER_HOST``, the Docker context or the local socket. Validation runs before
     anything is downloaded or written.
@@ -242,6 +266,9 @@ def build_base_image(
     cancel = cancel or CancelToken()
     short = sources.check_python(python)
     chosen_suite = sources.suite_for(short, suite)
+    packages = sources.check_packages(packages)
+    if packages and not tag:
+        tag = sources.packages_tag(chosen_suite)
     if tag:
         sources.check_tag(tag)
     check_root()
@@ -261,7 +288,9 @@ def build_base_image(
     chosen_mirror = sources.pick_mirror(mirror, config_mirror)
     step("plan", f"Python {short} from Debian {chosen_suite}"
          f" ({'mirror ' + chosen_mirror if chosen_mirror else 'debootstrap default mirror'})")
-    tarball, meta, cached = make_rootfs(chosen_suite, chosen_mirror, step, cancel)
+    if packages:
+        step("plan", f"extra packages: {', '.join(packages)}")
+    tarball, meta, cached = make_rootfs(chosen_suite, chosen_mirror, step, cancel, packages)
     version = str(meta.get("python_version", ""))
     if not labels.python_matches(short, version):
         raise UsageError(
@@ -271,12 +300,14 @@ def build_base_image(
     cancel.raise_if_cancelled("image build")
     step("import", f"importing {tarball.name} as {final_tag}")
     try:
-        image_id = import_rootfs(api, tarball, final_tag, short, version, chosen_suite)
+        image_id = import_rootfs(
+            api, tarball, final_tag, short, version, chosen_suite, packages
+        )
     except Exception as exc:
         raise ImageError(
             f"docker import of {tarball} failed: {exc}", "check `docker info`"
         ) from None
-    step("verify", "python3 -c 'import venv'")
-    ran = verify_or_remove(api, final_tag)
+    step("verify", "python3 -c 'import venv'" + (" and dpkg-query -W PACKAGES" if packages else ""))
+    ran = verify_or_remove(api, final_tag, packages=packages)
     step("done", f"{final_tag} ({image_id[:19]}, Python {ran})")
     return BuildResult(final_tag, image_id, ran, chosen_suite, cached)

@@ -126,19 +126,26 @@ def _remove_work(work: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
-def work_prefix(suite: str) -> str:
-    """The name prefix of ``suite``'s work folders in the cache."""
-    return f"rootfs-{suite}-"
+def work_prefix(suite: str, packages: tuple[str, ...] = ()) -> str:
+    """The name prefix of the work folders of ``suite`` (with extra ``packages``).
+
+    Each package set has its own build lock, so its work folders carry the set's digest:
+    a build holding one lock never takes a live build of another set for a stale one.
+    """
+    if not packages:
+        return f"rootfs-{suite}-"
+    return f"rootfs-{suite}-{sources.packages_digest(sources.include_for(packages))}-"
 
 
-def remove_stale_work(folder: Path, suite: str) -> list[Path]:
+def remove_stale_work(folder: Path, suite: str, packages: tuple[str, ...] = ()) -> list[Path]:
     """Remove ``rootfs-SUITE-*`` work folders killed builds left in ``folder``.
 
-    Call it holding ``suite``'s build lock: then no live build uses any of them. The name
-    must be exactly mkdtemp's (eight characters after the prefix) so that the work of a
-    suite such as ``bookworm-backports`` is never taken for ``bookworm``'s.
+    Call it holding the build lock of ``suite`` and ``packages``: then no live build uses
+    any of them. The name must be exactly mkdtemp's (eight characters after the prefix) so
+    that the work of a suite such as ``bookworm-backports`` (or of another package set) is
+    never taken for ``bookworm``'s.
     """
-    pattern = re.compile(re.escape(work_prefix(suite)) + r"[a-z0-9_]{8}")
+    pattern = re.compile(re.escape(work_prefix(suite, packages)) + r"[a-z0-9_]{8}")
     removed = []
     try:
         children = list(folder.iterdir())
@@ -160,10 +167,10 @@ def _debootstrap(
     target: Path,
     step: Callable[[str, str], None],
     cancel: CancelToken,
+    include: tuple[str, ...] = sources.INCLUDE,
 ) -> None:
     argv = [
-        debootstrap, "--variant=minbase", "--include=" + ",".join(sources.INCLUDE),
-        suite, str(target),
+        debootstrap, "--variant=minbase", "--include=" + ",".join(include), suite, str(target),
     ]
     if mirror:
         argv.append(mirror)
@@ -191,18 +198,87 @@ def _trim(rootfs: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+# What package scripts create that test objects never use: PostgreSQL's default cluster
+# (postgresql-common's postinst runs pg_createcluster: ~40 MB of data plus its config, which
+# pg_lsclusters would keep listing) and the system tables mariadb-install-db writes.
+DEFAULT_DATA = ("var/lib/postgresql/*/main", "etc/postgresql/*/main", "var/lib/mysql/*")
+
+
+def _stop_chroot_processes(rootfs: Path) -> list[str]:
+    """SIGKILL processes whose root is inside ``rootfs``; returns what they ran.
+
+    debootstrap installs a policy-rc.d that forbids starting services, but a package
+    script may still launch a daemon directly; one left running would keep files of the
+    rootfs open (and run forever on the build host).
+    """
+    import signal
+
+    root = str(rootfs.resolve())
+    stopped = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            where = os.readlink(entry / "root")
+            if where != root and not where.startswith(root + "/"):
+                continue
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue
+        stopped.append(command.strip() or entry.name)
+    return stopped
+
+
+def _drop_default_data(rootfs: Path) -> list[str]:
+    """Remove the default database data package scripts created (see DEFAULT_DATA).
+
+    Returns the patterns that matched something, as absolute paths in the image.
+    """
+    removed = []
+    for pattern in DEFAULT_DATA:
+        paths = sorted(rootfs.glob(pattern))
+        for path in paths:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        if paths:
+            removed.append("/" + pattern)
+    return removed
+
+
+def _settle_packages(rootfs: Path, step: Callable[[str, str], None]) -> None:
+    """After extra packages: no daemon left running, no default databases kept."""
+    for command in _stop_chroot_processes(rootfs):
+        step("rootfs", f"stopped a process a package script left running: {command}")
+    removed = _drop_default_data(rootfs)
+    if removed:
+        step("rootfs", f"removed default data of package scripts: {', '.join(removed)}")
+
+
 def make_rootfs(
-    suite: str, mirror: str, step: Callable[[str, str], None], cancel: CancelToken
+    suite: str,
+    mirror: str,
+    step: Callable[[str, str], None],
+    cancel: CancelToken,
+    packages: tuple[str, ...] = (),
 ) -> tuple[Path, dict[str, Any], bool]:
-    """The cached rootfs tarball for ``suite`` and its metadata, building it if needed."""
+    """The cached rootfs tarball for ``suite`` and its metadata, building it if needed.
+
+    ``packages`` are Debian packages installed besides :data:`INCLUDE` (checked by
+    :func:`ptest_tui.engines.image_sources.check_packages`); each package set is cached
+    in its own tarball.
+    """
     from filelock import FileLock
 
+    include = sources.include_for(packages)
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    tarball = folder / sources.cache_name(suite)
+    tarball = folder / sources.cache_name(suite, include)
     meta_file = folder / (tarball.name.removesuffix(".tar.gz") + ".json")
     with FileLock(str(tarball) + ".lock"):
-        for stale in remove_stale_work(folder, suite):
+        for stale in remove_stale_work(folder, suite, packages):
             step("rootfs", f"removed {stale.name} left by a killed build")
         for temp in folder.glob(f".{meta_file.name}.*.tmp"):  # a write_meta killed mid-way
             temp.unlink(missing_ok=True)
@@ -213,11 +289,15 @@ def make_rootfs(
                 return tarball, cached_meta, True
             step("rootfs", f"{meta_file.name} is unreadable; building the rootfs again")
         debootstrap = check_can_build(suite)
-        work = Path(tempfile.mkdtemp(prefix=work_prefix(suite), dir=folder))
+        work = Path(tempfile.mkdtemp(prefix=work_prefix(suite, packages), dir=folder))
         try:
             rootfs = work / "rootfs"
             rootfs.mkdir()
-            _debootstrap(debootstrap, suite, mirror, rootfs, step, cancel)
+            try:
+                _debootstrap(debootstrap, suite, mirror, rootfs, step, cancel, include)
+            finally:
+                if packages:
+                    _settle_packages(rootfs, step)
             _trim(rootfs)
             tools = {"PATH": PATH, "LANG": "C.UTF-8"}
             version = run_quiet(
@@ -234,7 +314,7 @@ def make_rootfs(
             meta = {
                 "suite": suite,
                 "python_version": version,
-                "packages": list(sources.INCLUDE),
+                "packages": list(include),
                 "mirror": mirror,
                 "created": time.time(),
             }

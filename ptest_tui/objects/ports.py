@@ -49,6 +49,9 @@ class Allocation:
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     """Whether nothing on this machine listens on (or holds) ``port``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR as servers set it: a port whose old connections linger in
+        # TIME_WAIT is free for a server, so it is free for us too.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

@@ -42,6 +42,7 @@ class PostgresObject(ServerObject):
     account_name = "postgres"
     stop_signal = signal.SIGINT  # "fast" shutdown: SIGTERM would wait for clients to leave
     packages_hint = "postgresql (Debian/Ubuntu), postgresql-server (Fedora)"
+    container_port = 5432
 
     def find_programs(self) -> dict[str, str]:
         """initdb, postgres and psql, of the requested version (else the newest)."""
@@ -73,6 +74,13 @@ class PostgresObject(ServerObject):
             programs[role] = found
         return programs
 
+    def container_programs(self) -> dict[str, str]:
+        """The same programs in the image (its newest version, or the requested one)."""
+        version = str(self.setting("version", "*"))
+        return self.container.locate(
+            {role: f"{PG_ROOT}/{version}/bin/{role}" for role in ("initdb", "postgres", "psql")}
+        )
+
     def pgdata(self, data: Path) -> Path:
         """The cluster folder inside the object's data folder."""
         return data / "pg"
@@ -81,13 +89,7 @@ class PostgresObject(ServerObject):
         """initdb with the test user as superuser and a password file (deleted after)."""
         cancel.raise_if_cancelled(f"starting {self.name}")
         password_file = data / ".pwfile"
-        password_file.write_text(self.password + "\n")
-        account = self.account
-        if account is not None:
-            import os
-
-            os.chown(password_file, account.uid, account.gid)
-        password_file.chmod(0o600)
+        self.write_private_file(password_file, self.password)
         try:
             self.run_tool(
                 [
@@ -99,12 +101,16 @@ class PostgresObject(ServerObject):
                 as_account=True, cwd=data, what="initdb",
             )
         finally:
-            password_file.unlink(missing_ok=True)
+            self.remove_file(password_file)
+        if self.in_container:
+            # Clients arrive from outside the container: the published port (through the
+            # bridge) and docker envs on the objects network. initdb only trusts loopback.
+            self.append_line(self.pgdata(data) / "pg_hba.conf", "host all all all scram-sha-256")
 
     def server_argv(self, data: Path, port: int, programs: Mapping[str, str]) -> list[str]:
-        """postgres on 127.0.0.1:port, logging to stderr (our log file)."""
+        """postgres on 127.0.0.1:port (any address in a container), logging to stderr."""
         pgdata = self.pgdata(data)
-        if not (pgdata / "PG_VERSION").is_file():
+        if not self.data_has(pgdata / "PG_VERSION"):
             raise ToolError(
                 f"{self.name}: the data folder {pgdata} is not a PostgreSQL cluster (corrupted?)",
                 f"start it again with --fresh to recreate it (its data is lost): "
@@ -112,12 +118,13 @@ class PostgresObject(ServerObject):
             )
         argv = [
             programs["postgres"], "-D", str(pgdata), "-p", str(port),
-            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+            "-c", f"listen_addresses={self.listen_host}", "-c", "unix_socket_directories=",
             "-c", "logging_collector=off", "-c", "log_destination=stderr",
         ]
         if not self.setting("durable", False):
-            argv += ["-c", "fsync=off", "-c", "synchronous_commit=off",
-                     "-c", "full_page_writes=off"]
+            # Commits still write() the WAL (no fsync): a killed server keeps them. With
+            # synchronous_commit=off they would sit in shared memory and die with it.
+            argv += ["-c", "fsync=off", "-c", "full_page_writes=off"]
         return argv
 
     def clear_crash(self, data: Path) -> None:
@@ -147,7 +154,7 @@ class PostgresObject(ServerObject):
             cancel.raise_if_cancelled(f"starting {self.name}")
             try:
                 self.run_tool(
-                    [*self._psql(programs, port, self.database), "-f", str(script)],
+                    [*self._psql(programs, port, self.database), "-f", self.tool_path(script)],
                     env=env, what=f"init script {script.name}",
                 )
             except ToolError as exc:

@@ -6,6 +6,14 @@ folder once, the server's argument list, how to tell it is ready and how to prov
 every kind: validate first, allocate the port, prepare the data folder (reachable by the
 unprivileged account when running as root), start the process detached and tracked, wait
 for readiness, and on any failure undo what this start did, so nothing is left half-started.
+
+With ``runtime = "docker"`` the same kind runs in a container instead
+(:mod:`ptest_tui.objects.container`): start, stop, status and friends delegate to the
+container runtime, which calls the kind's ``initialize``, ``server_argv``, ``readiness`` and
+``provision`` with container paths (data in ``/data``). Kinds stay runtime-neutral by using
+the helpers below for anything touching the data folder or running tools: ``run_tool``,
+``write_private_file``, ``remove_file``, ``data_has``, ``tool_path``, ``listen_host`` (and
+``container_port`` / ``container_programs`` to say where things are in the image).
 """
 
 from __future__ import annotations
@@ -17,8 +25,9 @@ import signal
 import subprocess
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import CancelledError, PtestError, UsageError
@@ -31,6 +40,9 @@ from ptest_tui.objects.account import (
 from ptest_tui.objects.base import ConnectionInfo, ObjectStatus, TestObject
 from ptest_tui.objects.process import ServerProcess, marker_value
 from ptest_tui.objects.readiness import ObjectStartError, Readiness, wait_until_ready
+
+if TYPE_CHECKING:
+    from ptest_tui.objects.container import ContainerRuntime
 
 # Database, user and password values end up in SQL and URLs; keep them simple.
 IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -62,6 +74,8 @@ class ServerObject(TestObject):
     packages_hint: ClassVar[str] = ""  # OS packages that provide the server
     default_user: ClassVar[str] = "ptest"
     runtimes = ("process", "docker")
+    # The port the server listens on inside a container (5432); 0: the allocated one.
+    container_port: ClassVar[int] = 0
 
     # -- what a kind provides -------------------------------------------------------------
 
@@ -91,6 +105,77 @@ class ServerObject(TestObject):
     def url(self, port: int, reveal: bool = True) -> str:
         """The ready-to-use connection URL."""
 
+    def url_at(self, host: str, port: int, reveal: bool = True) -> str:
+        """The URL for another host name (a docker env reaches a container object by alias)."""
+        return self.url(port, reveal).replace("127.0.0.1", host, 1)
+
+    def container_programs(self) -> dict[str, str]:
+        """The server's programs by role inside the image (runtime docker).
+
+        Kinds that support containers override this, usually with
+        ``self.container.locate({"role": "name-or-glob", ...})``.
+        """
+        raise ObjectUnavailableError(
+            f"{self.name}: a {self.kind} cannot run in a container", "use runtime process"
+        )
+
+    # -- runtime docker -------------------------------------------------------------------
+
+    @property
+    def in_container(self) -> bool:
+        """True with ``runtime = "docker"``."""
+        return self.runtime == "docker"
+
+    @cached_property
+    def container(self) -> ContainerRuntime:
+        """The container runtime of this object (runtime docker)."""
+        from ptest_tui.objects.container import ContainerRuntime
+
+        return ContainerRuntime(self)
+
+    @property
+    def listen_host(self) -> str:
+        """The address the server listens on: loopback on the host, every one in a container
+        (the published port and the objects network both arrive from outside)."""
+        return "0.0.0.0" if self.in_container else "127.0.0.1"  # noqa: S104 - a container
+
+    def write_private_file(self, path: Path, text: str) -> None:
+        """Write ``text`` (a line) to ``path`` in the data folder, readable by the server's
+        account only (password files for initialisation)."""
+        if self.in_container:
+            self.container.write_file(str(path), text)
+            return
+        path.write_text(text + "\n")
+        account = self.account
+        if account is not None:
+            import os
+
+            os.chown(path, account.uid, account.gid)
+        path.chmod(0o600)
+
+    def append_line(self, path: Path, line: str) -> None:
+        """Append ``line`` to a file in the data folder (configuration a tool wrote)."""
+        if self.in_container:
+            self.container.append_line(str(path), line)
+            return
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def remove_file(self, path: Path) -> None:
+        """Delete ``path`` in the data folder (a missing one is fine)."""
+        if self.in_container:
+            self.container.remove_file(str(path))
+        else:
+            path.unlink(missing_ok=True)
+
+    def data_has(self, path: Path) -> bool:
+        """Whether ``path`` in the data folder is a file."""
+        return self.container.is_file(str(path)) if self.in_container else path.is_file()
+
+    def tool_path(self, path: Path) -> str:
+        """Where tools see a host file (init scripts): itself, or a copy in the container."""
+        return self.container.copy_in(path) if self.in_container else str(path)
+
     # -- shared flow ------------------------------------------------------------------------
 
     @property
@@ -110,6 +195,8 @@ class ServerObject(TestObject):
 
     def unavailable_reason(self) -> str | None:
         """Why the server cannot run here, if it cannot."""
+        if self.in_container:
+            return self.container.unavailable_reason()
         try:
             self.find_programs()
         except ObjectUnavailableError as exc:
@@ -118,6 +205,20 @@ class ServerObject(TestObject):
 
     def validate(self) -> None:
         """Settings are well formed, init files exist, the programs are installed."""
+        self.validate_credentials()
+        self.init_scripts()
+        self.pinned_port()
+        self.startup_timeout()
+        if self.in_container:
+            self.container.validate()  # the daemon answers and has the image
+        else:
+            self.find_programs()
+
+    def validate_credentials(self) -> None:
+        """``user`` and ``database`` are plain identifiers, the password is URL- and SQL-safe.
+
+        Kinds without SQL users (redis: a database is a number) override this.
+        """
         for key in ("user", "database"):
             value = self.setting(key)
             if value is not None and not IDENTIFIER_RE.fullmatch(str(value)):
@@ -131,10 +232,6 @@ class ServerObject(TestObject):
                 f"{self.name}: the password may not contain quotes, backslashes, @, / or :",
                 "pick a password of letters, digits and -_.!",
             )
-        self.init_scripts()
-        self.pinned_port()
-        self.startup_timeout()
-        self.find_programs()
 
     def startup_timeout(self) -> float:
         """Seconds to wait for readiness."""
@@ -184,6 +281,8 @@ class ServerObject(TestObject):
     def start(self, cancel: CancelToken, fresh: bool = False) -> ConnectionInfo:
         """Start the server (or find it running) and wait until it is ready."""
         self.validate()
+        if self.in_container:
+            return self.container.start(cancel, fresh)
         programs = self.find_programs()
         running = self.process.running()
         if running is not None and not fresh:
@@ -246,6 +345,14 @@ class ServerObject(TestObject):
                 self._wipe()  # nothing half-initialised survives a failed first start
             if isinstance(exc, OSError):
                 raise ObjectStartError(f"{self.name}: {exc}", "check the object folder") from None
+            if isinstance(exc, ObjectStartError) and not first and self.process.running() is None:
+                # The server gave up on existing data: its complaint is in the message (the
+                # last log lines); a damaged data folder only recovers by starting afresh.
+                raise ObjectStartError(
+                    exc.message,
+                    f"{exc.hint}; if the data folder is damaged, start again with --fresh"
+                    f" (its data is lost): ptest-tui obj start {self.name} --fresh",
+                ) from None
             raise
         return self.connection()
 
@@ -259,11 +366,16 @@ class ServerObject(TestObject):
 
     def stop(self) -> None:
         """Stop the server (data kept) and give its port back."""
+        if self.in_container:
+            self.container.stop()
+            return
         self.process.stop(self.stop_signal, 30.0)
         self.context.release_port(self.name)
 
     def status(self) -> ObjectStatus:
         """Running when the tracked process lives; healthy when it answers."""
+        if self.in_container:
+            return self.container.status()
         record = self.process.running()
         if record is None:
             if self.process.record() is not None:
@@ -279,24 +391,30 @@ class ServerObject(TestObject):
         port = self.context.held_port(self.name)
         if port is None:
             return ConnectionInfo()
-        return ConnectionInfo(
-            host="127.0.0.1",
-            port=port,
-            url=self.url(port),
-            extra={"user": self.user, "password": self.password, "database": self.database},
-        )
+        extra = {"user": self.user, "password": self.password, "database": self.database}
+        if self.in_container:
+            extra.update(self.container.network_extra(port))  # the view from docker envs
+        return ConnectionInfo(host="127.0.0.1", port=port, url=self.url(port), extra=extra)
 
     def log_file(self) -> Path | None:
-        """The server's log."""
+        """The server's log (a container's log is copied there first)."""
+        if self.in_container:
+            self.container.sync_logs()
         return self.process.log_file
 
     def pid(self) -> int | None:
-        """The server's pid while it runs."""
+        """The server's pid while it runs (a container's init, for runtime docker)."""
+        if self.in_container:
+            return self.container.pid()
         record = self.process.running()
         return record.pid if record else None
 
     def remove(self) -> None:
         """Stop the server and delete its data."""
+        if self.in_container:
+            self.container.remove()
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
         self.stop()
         self._wipe()
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -313,7 +431,16 @@ class ServerObject(TestObject):
         timeout: float = 120.0,
         what: str = "",
     ) -> str:
-        """Run a server tool to completion; raise ToolError with its output on failure."""
+        """Run a server tool to completion; raise ToolError with its output on failure.
+
+        In a container it runs there by exec (as the server's account with ``as_account``,
+        else as root), with ``cwd`` defaulting to the data folder.
+        """
+        if self.in_container:
+            return self.container.run_tool(
+                argv, as_account=as_account, env={**self.base_environment(), **(env or {})},
+                cwd=str(cwd) if cwd else None, timeout=timeout, what=what,
+            )
         account = self.account if as_account else None
         environment = self.base_environment()
         if account is not None:

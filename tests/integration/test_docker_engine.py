@@ -109,16 +109,28 @@ def test_limits_are_applied(dsession: Session) -> None:
     assert host["PidsLimit"] == 64
     assert host["SecurityOpt"] == ["no-new-privileges"]
     assert host["Init"] is True
-    assert host["NetworkMode"] == "none"
+    # network "none": the workspace's internal objects network alone (see test_objects_docker)
+    assert host["NetworkMode"] == f"ptest-{dsession.workspace.id}-objects"
+    assert record.engine_state["objects_network"] == host["NetworkMode"]
 
 
 def test_network_none_by_default_and_bridge_on_request(dsession: Session) -> None:
+    # "none" puts the env on the internal objects network alone (one interface besides lo,
+    # no route out: test_objects_docker checks what it can and cannot reach); "bridge"
+    # adds Docker's bridge to it.
     dsession.create_env("iso", isolation="docker")
     dsession.create_env("net", isolation="docker", network="bridge")
     listing = ["python3", "-c", "import os; print(' '.join(sorted(os.listdir('/sys/class/net'))))"]
-    assert run(dsession, "iso", listing) == (0, ["lo"])
-    code, lines = run(dsession, "net", listing)
-    assert code == 0 and "eth0" in lines[0].split()
+    assert run(dsession, "iso", listing) == (0, ["eth0 lo"])
+    assert run(dsession, "net", listing) == (0, ["eth0 eth1 lo"])
+    api = engine_of(dsession).api()
+    objects = f"ptest-{dsession.workspace.id}-objects"
+    networks = {
+        name: sorted(api.inspect_container(f"ptest-{dsession.workspace.id}-{name}")
+                     ["NetworkSettings"]["Networks"])
+        for name in ("iso", "net")
+    }
+    assert networks == {"iso": [objects], "net": sorted(["bridge", objects])}
 
 
 def test_workspace_mount_read_only_by_default_and_rw_on_request(dsession: Session) -> None:

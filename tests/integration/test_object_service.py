@@ -140,10 +140,12 @@ def test_cleanup_stops_an_untracked_server_and_removes_orphan_folders(
     orphan = osession.objects.context.objects_dir / "gone"
     orphan.mkdir()
     dry = osession.objects.cleanup(dry_run=True)
-    assert {item.kind for item in dry} == {"process", "folder"}
+    # ("data" items may come too: shared data folders other workspaces on this machine
+    # left orphaned.)
+    assert {item.kind for item in dry} >= {"process", "folder"}
     assert marked_processes(osession.workspace.id + "/svc"), "dry run must not stop anything"
     done = osession.objects.cleanup()
-    assert {item.kind for item in done} == {"process", "folder"}
+    assert {item.kind for item in done} >= {"process", "folder"}
     assert all(not item.error for item in done)
     assert marked_processes(osession.workspace.id + "/svc") == []
     assert not orphan.exists()
