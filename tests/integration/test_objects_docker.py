@@ -345,3 +345,45 @@ def test_objects_image_builds_from_the_cached_rootfs(dsession: Session, tmp_path
     finally:
         with contextlib.suppress(Exception):
             api.remove_image(tag, force=True)
+
+
+@pytest.mark.parametrize("kind", ["redis", "mariadb"])
+def test_redis_and_mariadb_containers_keep_data_across_restart(
+    context: ObjectContext, kind: str
+) -> None:
+    from ptest_tui.objects.mysql import MariadbObject
+    from ptest_tui.objects.redis import RedisObject
+
+    cls = RedisObject if kind == "redis" else MariadbObject
+    client = shutil.which("redis-cli" if kind == "redis" else "mariadb")
+    need("db", None if client else f"the {kind} client is not installed on the host")
+    assert client is not None
+    obj = cls(ObjectSpec("store", kind, {"runtime": "docker"}), context)
+
+    def query(command: str) -> str:
+        info = obj.connection()
+        assert info.port is not None
+        if kind == "redis":
+            argv = [client, "-h", "127.0.0.1", "-p", str(info.port), *command.split()]
+            env = None
+        else:
+            argv = [client, "-h", "127.0.0.1", "-P", str(info.port), "-u", info.extra["user"],
+                    "-N", "-B", info.extra["database"], "-e", command]
+            env = {"MYSQL_PWD": info.extra["password"], "PATH": "/usr/bin:/bin"}
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False,
+                              env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    try:
+        info = obj.start(CancelToken())
+        assert info.extra["docker_host"] == "store" and obj.runtime == "docker"
+        if kind == "redis":
+            query("SET greeting hello")
+        else:
+            query("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('hello')")
+        obj.restart(CancelToken())
+        read = query("GET greeting") if kind == "redis" else query("SELECT v FROM t")
+        assert read == "hello"
+    finally:
+        obj.remove()
