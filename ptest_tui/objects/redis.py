@@ -57,6 +57,7 @@ class RedisObject(ServerObject):
         "database": "database number 0-15 used in the URL (default 0)",
         "init": "files of redis-cli commands run once when the data folder is created (list)",
         "startup_timeout": COMMON_SETTINGS["startup_timeout"],
+        "image": COMMON_SETTINGS["image"],
     }
     account_name = "redis"
     stop_signal = signal.SIGTERM  # Redis flushes the append-only file, then exits

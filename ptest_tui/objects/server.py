@@ -63,6 +63,8 @@ COMMON_SETTINGS: Mapping[str, str] = {
     "init": "SQL files run once when the data folder is created (list)",
     "version": "server version to use when several are installed",
     "startup_timeout": "seconds to wait for readiness (default 30)",
+    "image": "container image with the server programs (runtime docker; default"
+    " ptest-tui/objects:bookworm, built by `ptest-tui image build --packages ...`)",
 }
 
 
