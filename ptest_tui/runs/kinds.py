@@ -8,7 +8,8 @@ from ptest_tui.runs.cases.base import Case
 
 @hookimpl
 def ptest_register_cases() -> list[type[Case]]:
-    """command, http and sql."""
+    """pytest, command, http and sql."""
     from ptest_tui.runs.cases.builtin import BUILTIN_CASES
+    from ptest_tui.runs.cases.pytest_case import PytestCase
 
-    return list(BUILTIN_CASES.values())
+    return [PytestCase, *BUILTIN_CASES.values()]

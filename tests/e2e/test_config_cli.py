@@ -145,7 +145,7 @@ def test_config_validate_a_file_and_pyproject(tmp_path: Path) -> None:
 
 
 BAD_CONFIGS = [
-    ("[envs.x]\nisolation = 'basic'\n[suites.s]\n", "unknown section 'suites'"),
+    ("[envs.x]\nisolation = 'basic'\n[suite.s]\n", "unknown section 'suite'"),
     ("[defaults]\nisolaton = 'basic'\n", "did you mean 'isolation'?"),
     ("[envs.x]\nmemory = 'lots'\n", "envs.x.memory: invalid memory size 'lots'"),
     ("[envs.x]\nisolation = 'chroot'\n", "envs.x: unknown isolation level 'chroot'"),

@@ -15,6 +15,9 @@ CHECK_NAMES = [
     "workspace", "python", "venv", "uv", "virtualenv", "docker-sdk", "docker-cli",
     "docker-daemon", "docker-socket", "base-image", "debootstrap", "disk-workspace",
     "disk-cache",
+    "postgres",
+    "mariadb",
+    "redis",
 ]
 
 

@@ -56,11 +56,13 @@ class CaseContext:
     object_kind: Callable[[str], str]  # name -> kind ("postgres", ...)
     workspace: str = ""
 
-    def result(self, case: CaseSpec, status: str, **values: Any) -> CaseResult:
-        """A result of ``case`` in this context (run, suite and env filled in)."""
+    def result(self, spec: CaseSpec, status: str, **values: Any) -> CaseResult:
+        """A result of the case ``spec`` in this context (run, suite and env filled in;
+        ``case=`` in ``values`` names a test of it, such as a pytest node id)."""
+        case = values.pop("case", spec.name)
         return CaseResult(
-            run_id=self.run_id, suite=self.suite, env=self.env, case=values.pop("case", case.name),
-            kind=case.kind, status=status, **values,
+            run_id=self.run_id, suite=self.suite, env=self.env, case=case, kind=spec.kind,
+            status=status, **values,
         )
 
 
