@@ -113,13 +113,16 @@ def test_cancel_stops_the_run_and_marks_the_running_test(venv: Session) -> None:
 
 
 def test_a_crash_is_put_on_the_running_test(venv: Session) -> None:
+    # Records go out in batches every 0.1 s: a crash loses at most the last 0.1 s of them,
+    # so the crashing test runs a little first (as any test worth a crash report does).
     write_suite(venv, "crash", {"test_crash.py": """
-        import os, signal
+        import os, signal, time
 
         def test_before():
             pass
 
         def test_kills_pytest():
+            time.sleep(0.5)
             os.kill(os.getpid(), signal.SIGKILL)
     """})
     results = run_case(venv, "v", {"cwd": "crash"})

@@ -84,7 +84,9 @@ class PytestStream:
             elif kind == "summary":
                 self.summary = record
             elif kind == "begin":
-                self._running[str(record.get("nodeid", ""))] = time.time()
+                self._running[str(record.get("nodeid", ""))] = _number(record.get("at")) or (
+                    time.time()
+                )
             elif kind == "test":
                 return self._test(record)
         return None
