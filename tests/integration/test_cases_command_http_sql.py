@@ -430,14 +430,10 @@ def dbs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Session, Obj
     )
     session = Session.open(workspace=root, environ={})
     objects = session.objects
-    if "mariadb" not in objects.registry.kinds():  # registered by the objects' own module
-        from ptest_tui.objects.mysql import MariadbObject
-
-        objects.registry.register(MariadbObject)
     yield session, objects
     for name in objects.specs():
         with contextlib.suppress(PtestError):
-            objects.stop(name)
+            objects.remove(name)  # data too: as root it lives outside the workspace
     session.close()
 
 
