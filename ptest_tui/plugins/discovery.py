@@ -12,18 +12,36 @@ import json
 import logging
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class EntryPointRef:
-    """One entry point: its name and ``module:attr`` value."""
+# Bumped when the cached data changes shape, so an old cache is rescanned, not misread.
+CACHE_FORMAT = 2
+
+# (name, module) of the built-in plugins, registered before any entry point. ptest-tui's
+# own pyproject also declares builtin_engines as an entry point: skipped, the name is taken.
+BUILTIN_PLUGINS = (
+    ("builtin_engines", "ptest_tui.engines.builtin"),
+    ("builtin_objects", "ptest_tui.objects.builtin"),
+    ("builtin_cases", "ptest_tui.runs.kinds"),
+)
+BUILTIN_NAMES = frozenset(name for name, _ in BUILTIN_PLUGINS)
+
+
+class EntryPointRef(NamedTuple):
+    """One entry point: its name, ``module:attr`` value and the distribution it ships in.
+
+    A NamedTuple rather than a frozen dataclass: the CLI parser reads the cache on every
+    command line, and importing dataclasses (with inspect) would cost it ~7 ms.
+    """
 
     name: str
     value: str
+    distribution: str = ""
+    version: str = ""
 
     def load(self) -> object:
         """Import the module (and attribute) the entry point names."""
@@ -59,7 +77,12 @@ def scan(group: str) -> list[EntryPointRef]:
     """Read the entry points of ``group`` from installed metadata (slow path)."""
     from importlib.metadata import entry_points
 
-    found = {ep.name: EntryPointRef(ep.name, ep.value) for ep in entry_points(group=group)}
+    found: dict[str, EntryPointRef] = {}
+    for ep in entry_points(group=group):
+        dist = ep.dist
+        found[ep.name] = EntryPointRef(
+            ep.name, ep.value, dist.name if dist else "", dist.version if dist else ""
+        )
     return sorted(found.values(), key=lambda ref: ref.name)
 
 
@@ -69,8 +92,8 @@ def discover(group: str) -> list[EntryPointRef]:
     cache = _cache_file(group)
     try:
         data = json.loads(cache.read_text())
-        if data.get("signature") == signature:
-            return [EntryPointRef(n, v) for n, v in data["entry_points"]]
+        if data.get("signature") == signature and data.get("format") == CACHE_FORMAT:
+            return [EntryPointRef(*fields) for fields in data["entry_points"]]
     except (OSError, ValueError, KeyError, TypeError):
         pass
     refs = scan(group)
@@ -78,7 +101,11 @@ def discover(group: str) -> list[EntryPointRef]:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(
-            json.dumps({"signature": signature, "entry_points": [[r.name, r.value] for r in refs]})
+            json.dumps({
+                "format": CACHE_FORMAT,
+                "signature": signature,
+                "entry_points": [[r.name, r.value, r.distribution, r.version] for r in refs],
+            })
         )
         tmp.replace(cache)
     except OSError as exc:  # a read-only cache folder only costs speed
