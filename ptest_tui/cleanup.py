@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ptest_tui.errors import PtestError
-from ptest_tui.events import CleanupRemoved
+from ptest_tui.events import CleanupFailed, CleanupRemoved
 from ptest_tui.outcomes import CleanupItem
 
 if TYPE_CHECKING:
@@ -41,10 +41,12 @@ def cleanup(session: Session, *, dry_run: bool, include_broken: bool) -> list[Cl
             remove()
         except OSError as exc:
             items.append(CleanupItem(item.kind, item.name, item.env, item.reason, str(exc)))
+            session.bus.publish(CleanupFailed(item.kind, item.name, str(exc)))
             return
         except PtestError as exc:
             log.warning("could not remove %s %s: %s", item.kind, item.name, exc.one_line())
             items.append(CleanupItem(item.kind, item.name, item.env, item.reason, exc.message))
+            session.bus.publish(CleanupFailed(item.kind, item.name, exc.message))
             return
         items.append(item)
         session.bus.publish(CleanupRemoved(item.kind, item.name, item.reason))
@@ -54,6 +56,11 @@ def cleanup(session: Session, *, dry_run: bool, include_broken: bool) -> list[Cl
             if record.status == "broken":
                 item = CleanupItem("env", record.name, record.name, record.error or "broken")
                 act(item, partial(session.delete_env, record.name), orphan=False)
+    from ptest_tui.benchmark.cleanup import leftover_items
+
+    for item, remove in leftover_items(session):  # temporary envs of a killed benchmark
+        if all(listed.name != item.name for listed in items):
+            act(item, remove, orphan=False)
     known = {r.name for r in session.store.list_envs()}
     for folder in orphan_folders(session.workspace.state_dir, known):
         item = CleanupItem("folder", str(folder), folder.name, "no environment owns this folder")

@@ -38,7 +38,6 @@ from ptest_tui.errors import (
     ConfigError,
     EngineUnavailableError,
     EnvStateError,
-    PluginError,
     PtestError,
     UsageError,
 )
@@ -59,6 +58,11 @@ from ptest_tui.validation import validate_name, validate_requirement
 from ptest_tui.workspace import Workspace
 
 if TYPE_CHECKING:
+    from ptest_tui.advise import Advice
+    from ptest_tui.batch import BatchOutcome, BatchPlan
+    from ptest_tui.benchmark import BenchmarkReport, BenchmarkResult
+    from ptest_tui.config.watch import ConfigWatcher
+    from ptest_tui.monitor import Monitor
     from ptest_tui.objects.ports import PortAllocator
     from ptest_tui.objects.service import ObjectService
     from ptest_tui.packages.cache import CacheInfo
@@ -67,10 +71,14 @@ if TYPE_CHECKING:
     from ptest_tui.packages.lock import LockFile
     from ptest_tui.packages.reports import InstallOutcome, InstallReport
     from ptest_tui.packages.service import PackageService
+    from ptest_tui.reports.plugin_formats import Reporter
     from ptest_tui.runs.history import RunHistory
     from ptest_tui.runs.plan import RunPlan
     from ptest_tui.runs.registry import CaseRegistry
     from ptest_tui.runs.runner import RunOptions, RunOutcome
+    from ptest_tui.snapshots.rebuild import RebuildOutcome
+    from ptest_tui.snapshots.records import SnapshotRecord
+    from ptest_tui.snapshots.service import SnapshotService
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +101,7 @@ class Session:
     ) -> None:
         self.workspace = workspace
         self.config: Config = load_config(workspace.root, environ, overrides)
+        self._environ, self._overrides = environ, tuple(overrides)  # for reload_config
         self.bus = bus or EventBus()
         self.session_id = uuid.uuid4().hex[:12]
         self._own_pid = os.getpid()
@@ -106,9 +115,13 @@ class Session:
             session_id=self.session_id,
         )
         self.engines = EngineRegistry(context)
+        from ptest_tui.plugins.bridge import attach_bridge
         from ptest_tui.plugins.manager import build_plugin_manager
+        from ptest_tui.plugins.paths import sources_from_config
 
-        self.plugins = build_plugin_manager(load_plugins)
+        sources = sources_from_config(self.config) if load_plugins else None
+        self.plugins = build_plugin_manager(load_plugins, sources)
+        attach_bridge(self)  # lifecycle hooks: the one bridge from events to plugins
         self._register_engines()
         self.store = Store(workspace.state_dir / "state.db")
         self.recovered = self.store.recover_stale(owner_alive)
@@ -116,17 +129,36 @@ class Session:
             log.warning("environment %s was left half-done by a killed process", name)
             status = self.store.get_env(name).status
             self.bus.publish(EnvStatusChanged(name, "", status, "recovered after a crash"))
+        from ptest_tui.snapshots.recovery import recover_rebuilds
+
+        recover_rebuilds(self)  # restores/migrations a killed process left half-done
 
     def _register_engines(self) -> None:
-        """Collect engines from every plugin; one that raises is reported and skipped."""
-        for impl in self.plugins.hook.ptest_register_engines.get_hookimpls():
-            try:
-                self.engines.register_all([impl.function()])
-            except Exception as exc:
-                error = exc if isinstance(exc, PtestError) else PluginError(str(exc), "")
-                log.warning(
-                    "plugin %s failed to register engines: %s", impl.plugin_name, error.message
-                )
+        """Collect engines from every plugin; one that raises is reported and disabled."""
+        from ptest_tui.plugins.registrations import register_each
+
+        register_each(
+            self.plugins, "ptest_register_engines", lambda r: self.engines.register_all([r])
+        )
+
+    @property
+    def events(self) -> EventBus:
+        """The event bus: ``session.events.subscribe(EventType, fn)`` returns an
+        unsubscribe function (``session.bus`` is the same object)."""
+        return self.bus
+
+    @cached_property
+    def reporters(self) -> dict[str, Reporter]:
+        """Report formats from plugins by name (the built-ins are html, json and junit)."""
+        from ptest_tui.plugins.registrations import collect_reporters
+
+        return collect_reporters(self.plugins)
+
+    def run_events(self, run: str = "last") -> list[dict[str, Any]]:
+        """The stored events of a run (``.ptest/runs/RUN/events.ndjson``) as dicts."""
+        from ptest_tui.runs.event_log import read_events
+
+        return read_events(self.workspace.state_dir, self.runs.get(run).id)
 
     @cached_property
     def ports(self) -> PortAllocator:
@@ -157,15 +189,11 @@ class Session:
     @cached_property
     def case_kinds(self) -> CaseRegistry:
         """Case kinds from every plugin (pytest, command, http, sql, ...)."""
+        from ptest_tui.plugins.registrations import register_each
         from ptest_tui.runs.registry import CaseRegistry
 
         registry = CaseRegistry()
-        for impl in self.plugins.hook.ptest_register_cases.get_hookimpls():
-            try:
-                registry.register_all([impl.function()])
-            except Exception as exc:
-                message = exc.message if isinstance(exc, PtestError) else str(exc)
-                log.warning("plugin %s failed to register cases: %s", impl.plugin_name, message)
+        register_each(self.plugins, "ptest_register_cases", lambda r: registry.register_all([r]))
         return registry
 
     @cached_property
@@ -204,6 +232,46 @@ class Session:
 
         plan = self.plan_run(selection, envs=envs, rerun_failed=rerun_failed)
         return run_plan(self, plan, options or RunOptions(), cancel)
+
+    def watch_config(self, **options: Any) -> ConfigWatcher:
+        """Watch ptest.toml and apply valid changes live (see ptest_tui.config.watch)."""
+        from ptest_tui.config.watch import ConfigWatcher
+
+        return ConfigWatcher(self, **options).start()
+
+    def reload_config(self) -> Config | None:
+        """Load the configuration again: apply it when valid, keep the old one otherwise.
+
+        Publishes ConfigReloaded (with the sections that changed) or ConfigReloadFailed
+        (the problem with file and line); returns the new config or None.
+        """
+        from ptest_tui.config.loader import config_file_for
+        from ptest_tui.config.locate import with_line
+        from ptest_tui.events import ConfigReloaded, ConfigReloadFailed
+
+        path = config_file_for(self.workspace.root)
+        if not path.is_file():
+            self.bus.publish(ConfigReloadFailed(
+                f"{path.name} is gone; keeping the previous configuration",
+                "restore the file (the change is picked up when it is back)",
+            ))
+            return None
+        try:
+            new = load_config(self.workspace.root, self._environ, self._overrides)
+        except PtestError as exc:
+            try:
+                text = path.read_text(errors="replace")
+            except OSError:
+                text = ""
+            self.bus.publish(ConfigReloadFailed(with_line(exc.message, text), exc.hint))
+            return None
+        old = self.config
+        keys = sorted(set(old.raw) | set(new.raw))
+        changed = tuple(k for k in keys if old.raw.get(k) != new.raw.get(k))
+        self.config = new
+        self.engines.set_config(new)
+        self.bus.publish(ConfigReloaded(changed, tuple(new.sources)))
+        return new
 
     def owner(self) -> tuple[int, float]:
         """This process as the owner of a transient state: pid and start time."""
@@ -621,6 +689,7 @@ class Session:
             owner_pid=self._own_pid,
             owner_start=self._own_start,
         )
+        self.bus.publish(EnvStatusChanged(name, record.status, "creating", "repair"))
         try:
             engine.delete(record)
             shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
@@ -706,3 +775,83 @@ class Session:
     def cache_clean(self) -> int:
         """Empty the shared package cache; returns the bytes freed."""
         return self.package_service.cache_clean()
+
+    def monitor(self, targets: Sequence[str] = (), **options: Any) -> Monitor:
+        """A resource Monitor of the host, envs and objects (see ptest_tui.monitor)."""
+        from ptest_tui.monitor import Monitor
+
+        return Monitor(self, targets, **options)
+
+    # -- snapshots, restore and migration (ptest_tui.snapshots; see docs/snapshots.md) ------
+
+    @cached_property
+    def snapshots(self) -> SnapshotService:
+        """Snapshot operations: list, show, delete, diff, export, import."""
+        from ptest_tui.snapshots.service import SnapshotService
+
+        return SnapshotService(self)
+
+    def snapshot(
+        self, env: str, tag: str | None = None, message: str | None = None, **options: Any
+    ) -> SnapshotRecord:
+        """Record ``env``'s lock, HOME files and settings (options: include, exclude,
+        container_fs, cancel)."""
+        return self.snapshots.create(env, tag=tag, message=message, **options)
+
+    def restore(
+        self, snapshot_id: str, as_name: str | None = None, cancel: CancelToken | None = None
+    ) -> RebuildOutcome:
+        """Rebuild a snapshot's env exactly, verified; atomic over an existing env."""
+        return self.snapshots.restore(snapshot_id, as_name, cancel)
+
+    def migrate(
+        self, env: str, to: str, keep_source: bool = False, **options: Any
+    ) -> RebuildOutcome:
+        """Rebuild ``env`` at level ``to`` and switch over once verified (options: smoke,
+        cancel)."""
+        return self.snapshots.migrate(env, to, keep_source=keep_source, **options)
+
+    # -- batch plans (ptest_tui.batch; see docs/batch.md) -----------------------------------
+
+    def run_plan(
+        self,
+        plan: str | Path | BatchPlan,
+        *,
+        keep: bool = False,
+        parallel: int = 0,
+        cancel: CancelToken | None = None,
+    ) -> BatchOutcome:
+        """Check and execute a batch plan (a plan file or a loaded BatchPlan); ``keep``
+        leaves what it made. Bad plans raise ConfigError before anything runs."""
+        from ptest_tui.batch import BatchOptions, execute, load_plan
+
+        loaded = load_plan(plan) if isinstance(plan, str | Path) else plan
+        return execute(self, loaded, BatchOptions(keep=keep, parallel=parallel), cancel)
+
+    # -- advice and engine benchmarks (ptest_tui.advise, ptest_tui.benchmark) ---------------
+
+    def advise(self, env: str | None = None, **options: Any) -> list[Advice]:
+        """Suggestions from history, each with its evidence, most severe first (all envs,
+        or ``env``). Options: idle_days, runs, slowest, slow_share, slow_seconds,
+        flaky_flips, memory_factor (override [advise]), now, rules. See docs/advise.md."""
+        from ptest_tui.advise import advise
+
+        return list(advise(self, env, **options).advice)
+
+    def benchmark_engines(
+        self,
+        engines: str | Sequence[str] | None = None,
+        scenarios: str | Sequence[str] | None = None,
+        *,
+        runs: int = 3,
+        cancel: CancelToken | None = None,
+        on_progress: Callable[[str, str, int, int], None] | None = None,
+        on_result: Callable[[BenchmarkResult], None] | None = None,
+    ) -> BenchmarkReport:
+        """Measure engines (all by default) on create, install, exec and snapshot, ``runs``
+        times each; results are stored for ``advise``. Unavailable engines are skipped
+        with the reason; temporary envs are always removed."""
+        from ptest_tui.benchmark import benchmark_engines
+
+        return benchmark_engines(self, engines, scenarios, runs=runs, cancel=cancel,
+                                 on_progress=on_progress, on_result=on_result)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ptest_tui.errors import EnvNotFoundError, StoreError, UsageError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 # Each entry migrates from version N-1 to N; never edit one that has shipped.
 MIGRATIONS: dict[int, str] = {
@@ -113,6 +113,65 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX results_run ON results(run_id);
     CREATE INDEX results_case ON results(suite, case_name);
+    """,
+    # Snapshots (ptest_tui/snapshots): one row per snapshot, its content in the blob store
+    # under .ptest/snapshots; env_rebuilds journals restores and migrations in flight, so
+    # the next start can remove a half-built target or finish a switch (snapshots/swap.py).
+    5: """
+    CREATE TABLE snapshots (
+        id TEXT PRIMARY KEY,
+        env TEXT NOT NULL,
+        isolation TEXT NOT NULL,
+        tag TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '',
+        manifest TEXT NOT NULL,
+        files INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        packages INTEGER NOT NULL DEFAULT 0,
+        origin TEXT NOT NULL DEFAULT 'created',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX snapshots_env ON snapshots(env);
+    CREATE TABLE env_rebuilds (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        env TEXT NOT NULL,
+        temp TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}',
+        owner_pid INTEGER,
+        owner_start REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
+    # Engine benchmarks (ptest_tui/benchmark): one batch per `benchmark` invocation, owned
+    # by its process while it runs (so a later one can tell its temporary envs from a
+    # killed one's leftovers), and one row per engine/scenario/variant measured.
+    6: """
+    CREATE TABLE benchmark_batches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        status TEXT NOT NULL,
+        settings TEXT NOT NULL DEFAULT '{}',
+        session TEXT NOT NULL DEFAULT '',
+        owner_pid INTEGER,
+        owner_start REAL,
+        started_at REAL NOT NULL,
+        finished_at REAL
+    );
+    CREATE TABLE benchmark_results (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        batch INTEGER NOT NULL,
+        engine TEXT NOT NULL,
+        scenario TEXT NOT NULL,
+        variant TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        samples TEXT NOT NULL DEFAULT '[]',
+        reason TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL
+    );
+    CREATE INDEX benchmark_results_batch ON benchmark_results(batch);
+    CREATE INDEX benchmark_results_engine ON benchmark_results(engine, scenario);
     """,
 }
 

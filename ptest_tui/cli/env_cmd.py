@@ -51,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _register_inspect(sub)
     _register_exec(sub)
     _register_maintenance(sub)
+    _register_migrate(sub)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -494,3 +495,35 @@ def run_repair(args: argparse.Namespace) -> int:
         return signals.interrupted_exit_code()
     say(f"repaired {record.name} ({record.isolation}, {time.monotonic() - started:.2f} s)")
     return int(ExitCode.OK)
+
+
+# -- migrate (the work is in ptest_tui.snapshots; see docs/snapshots.md) -------------------
+
+
+def _register_migrate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    migrate = sub.add_parser(
+        "migrate",
+        help="move an environment to another isolation level",
+        description="Rebuild the env at LEVEL with the same packages (from its lock), HOME"
+        " files and settings, verify it (same lock; the env's smoke command) and switch the"
+        " name over only then; on failure the env is unchanged. Prints what is kept and what"
+        " is not (basic envs have no Python packages of their own).",
+    )
+    migrate.add_argument("name", metavar="ENV")
+    migrate.add_argument("--to", required=True, metavar="LEVEL", help="basic, virtualenv or docker")
+    migrate.add_argument(
+        "--keep-source", action="store_true", help="keep the old env as ENV-<old level>"
+    )
+    migrate.add_argument(
+        "--smoke", metavar="CMD", help="command that must pass in the new env (default: the"
+        " env's smoke setting)"
+    )
+    add_json_flag(migrate)
+    migrate.set_defaults(handler=run_migrate)
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    """``env migrate``: see ptest_tui.cli.snapshot_cmd.run_migrate."""
+    from ptest_tui.cli.snapshot_cmd import run_migrate as migrate
+
+    return migrate(args)

@@ -29,6 +29,12 @@ COMMAND_MODULES = (
     "ptest_tui.cli.pkg_cmd",
     "ptest_tui.cli.obj_cmd",
     "ptest_tui.cli.run_cmd",
+    "ptest_tui.cli.batch_cmd",
+    "ptest_tui.cli.snapshot_cmd",
+    "ptest_tui.cli.monitor_cmd",
+    "ptest_tui.cli.plugins_cmd",
+    "ptest_tui.cli.advise_cmd",
+    "ptest_tui.cli.benchmark_cmd",
 )
 
 
@@ -40,8 +46,11 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(int(ExitCode.USAGE))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every subcommand registered."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full argument parser with every subcommand registered, plugins' last.
+
+    ``argv`` (default ``sys.argv[1:]``) only tells which workspace's path plugins to ask.
+    """
     parser = _Parser(
         prog="ptest-tui",
         description="Isolated test environments, packages, objects and runs."
@@ -60,15 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a configuration value for this run (repeatable)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument(  # main() turns it into the batch subcommand (cli/batch_cmd.py)
+        "--batch", metavar="PLAN.toml", help="run a plan headless: `ptest-tui batch PLAN.toml`"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    from ptest_tui.plugins.commands import add_plugin_commands
+
+    add_plugin_commands(sub, argv)  # after the built-ins: a plugin cannot replace one
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
-    parser = build_parser()
+    from ptest_tui.cli.batch_cmd import rewrite_batch_flag
+
+    argv = rewrite_batch_flag(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ptest_tui.cli import signals
@@ -65,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     show.add_argument("--output", action="store_true", help="include captured output")
     add_json_flag(show)
     show.set_defaults(handler=_runs_show)
+    from ptest_tui.cli.events_cmd import register_events
+
+    register_events(sub)  # runs events RUN [--json] [--follow]
 
     report = subparsers.add_parser("report", help="write reports of a past run")
     report.add_argument("run", nargs="?", default="last", help="run id (default: the last run)")
@@ -78,13 +82,15 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return int(ExitCode.USAGE)
 
 
-def _formats(text: str | None) -> tuple[str, ...]:
+def _formats(text: str | None, plugin_formats: Sequence[str] = ()) -> tuple[str, ...]:
+    """The formats of a comma list; ``plugin_formats`` are those plugins register."""
     if not text:
         return ()
     formats = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in FORMATS and f not in plugin_formats]
     if unknown:
-        raise UsageError(f"unknown report format {unknown[0]!r}", "use html, json or junit")
+        raise UsageError(f"unknown report format {unknown[0]!r}",
+                         "use " + ", ".join((*FORMATS, *plugin_formats)))
     return formats
 
 
@@ -99,8 +105,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be a positive number of seconds", "")
     if args.rerun_failed and args.selection:
         raise UsageError("--rerun-failed takes no suite or case names", "")
-    formats = _formats(args.report)
     with open_session(args) as session:
+        formats = _formats(args.report, tuple(session.reporters) if args.report else ())
         plan = session.plan_run(args.selection, envs=args.envs, rerun_failed=args.rerun_failed)
         options = RunOptions(
             parallel=args.parallel, fail_fast=args.fail_fast, keep_objects=args.keep_objects,
@@ -252,14 +258,15 @@ def _report(args: argparse.Namespace) -> int:
 
     from ptest_tui.reports import write_reports
 
-    formats = _formats(args.format)
-    if not formats:
+    if not args.format.strip(" ,"):
         raise UsageError("no report format given", "--format html,json,junit")
     with open_session(args) as session:
+        formats = _formats(args.format, tuple(session.reporters))  # + plugin formats
         run = session.runs.get(args.run)
         folder = Path(args.output).resolve() if args.output else (
             session.workspace.state_dir / "reports" / run.id
         )
-        for path in write_reports(run, session.runs.results(run.id), formats, folder):
+        for path in write_reports(run, session.runs.results(run.id), formats, folder,
+                                  reporters=session.reporters):
             print(path)
     return 0

@@ -71,6 +71,41 @@ class UiConfig:
 
 
 @dataclass(frozen=True)
+class MonitorConfig:
+    """The ``[monitor]`` section: sampling and alert thresholds (0 turns one off)."""
+
+    interval: float = 1.0
+    retention: float = 600.0
+    cpu_percent: float = 0.0
+    memory: int | str = 0  # bytes, or a percent such as "80%"
+    disk_free: int = 0
+
+    @property
+    def memory_bytes(self) -> int:
+        """The memory threshold as a size (0 when off or given as a percent)."""
+        return self.memory if isinstance(self.memory, int) else 0
+
+    @property
+    def memory_percent(self) -> float:
+        """The memory threshold as a percent (0 when off or given as a size)."""
+        return float(self.memory.rstrip("%")) if isinstance(self.memory, str) else 0.0
+
+
+@dataclass(frozen=True)
+class PluginsConfig:
+    """The ``[plugins]`` section: extra plugin paths, plugins not to load, and each
+    plugin's own ``[plugins.NAME]`` settings (see docs/plugins.md)."""
+
+    paths: tuple[str, ...] = ()
+    disabled: tuple[str, ...] = ()
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def for_plugin(self, name: str) -> dict[str, Any]:
+        """The ``[plugins.NAME]`` table of one plugin (empty when there is none)."""
+        return dict(self.settings.get(name, {}))
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration: defaults < file < PTEST_* variables < flags."""
 
@@ -82,6 +117,8 @@ class Config:
     image: ImageConfig = field(default_factory=ImageConfig)
     objects: ObjectsConfig = field(default_factory=ObjectsConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    plugins: PluginsConfig = field(default_factory=PluginsConfig)
     envs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # [objects.NAME] tables: declared test objects (kind and settings, checked by kinds).
     declared_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -116,6 +153,14 @@ class Config:
                 k: v for k, v in data["objects"].items() if isinstance(v, dict)
             },
             ui=UiConfig(**data["ui"]),
+            monitor=MonitorConfig(**data.get("monitor", {})),
+            plugins=PluginsConfig(
+                paths=tuple(data.get("plugins", {}).get("paths", ())),
+                disabled=tuple(data.get("plugins", {}).get("disabled", ())),
+                settings={
+                    k: v for k, v in data.get("plugins", {}).items() if isinstance(v, dict)
+                },
+            ),
             envs=data["envs"],
             suites=data.get("suites", {}),
             sources=sources,

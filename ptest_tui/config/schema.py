@@ -13,6 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ptest_tui.config.units import (
+    parse_memory_threshold,
+    parse_percent,
+    parse_seconds,
+    parse_size,
+)
 from ptest_tui.errors import ConfigError, UsageError
 from ptest_tui.validation import (
     parse_cpus,
@@ -34,7 +40,8 @@ ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class Field:
     """One configuration key: its kind, default, allowed values and description."""
 
-    # "str", "int", "float", "bool", "memory", "cpus", "pids", "list", "table", "path"
+    # "str", "int", "float", "bool", "memory", "cpus", "pids", "list", "table", "path";
+    # [monitor]: "interval", "duration", "percent", "memthreshold", "size" (config/units.py)
     kind: str
     default: Any
     doc: str
@@ -114,6 +121,46 @@ SECTIONS: dict[str, dict[str, Field]] = {
     "ui": {
         "theme": Field("str", "ptest-dark", "Theme of the full-screen app."),
     },
+    "monitor": {
+        "interval": Field("interval", 1.0, "Seconds between samples (0.1 to 3600; 500ms works)."),
+        "retention": Field(
+            "duration", 600.0, "Seconds of samples kept per target (10m works; at most 1 day)."
+        ),
+        "cpu_percent": Field(
+            "percent", 0.0, "Alert when an env or object uses more CPU (% of one core); 0: off."
+        ),
+        "memory": Field(
+            "memthreshold", 0, "Alert above this memory: a size (512m) or a percent of the"
+            " limit or host memory (80%); 0: off.",
+        ),
+        "disk_free": Field(
+            "size", 0, "Alert when the workspace's disk has less free space (2g); 0: off."
+        ),
+    },
+    # Thresholds of `ptest-tui advise` (ptest_tui/advise; docs/advise.md).
+    "advise": {
+        "idle_days": Field("int", 14, "Days without use after which an env is idle.", minimum=1),
+        "runs": Field("int", 10, "Recent runs the slow and flaky rules look at.", minimum=1),
+        "slowest": Field("int", 3, "Slow cases reported at most; 0: none.", minimum=0),
+        "slow_share": Field(
+            "percent", 10.0, "A slow case takes at least this % of the window's test time."
+        ),
+        "flaky_flips": Field(
+            "int", 2, "Pass/fail flips in the window that make a case flaky.", minimum=1
+        ),
+        "memory_factor": Field(
+            "int", 4, "A memory limit this many times the observed peak is too loose.",
+            minimum=2,
+        ),
+    },
+    # [plugins.NAME] tables are settings for one plugin (docs/plugins.md#settings).
+    "plugins": {
+        "paths": Field(
+            "list", [], "Plugin modules to load: .py files or folders of them, relative to the"
+            " workspace.",
+        ),
+        "disabled": Field("list", [], "Names of installed or path plugins not to load."),
+    },
 }
 
 ENV_FIELDS: dict[str, Field] = {
@@ -128,6 +175,8 @@ ENV_FIELDS: dict[str, Field] = {
     "packages": Field("list", [], "Requirements to install (selects virtualenv)."),
     "env": Field("table", {}, "Extra environment variables for commands."),
     "description": Field("str", "", "Free text shown in listings."),
+    # Checked after a restore or migration, before the name switches (docs/snapshots.md).
+    "smoke": Field("list", [], "Command (argument list) that must pass after a migration."),
 }
 
 
@@ -152,6 +201,11 @@ def check_value(field: Field, value: Any, where: str, path: str) -> Any:
         "cpus": parse_cpus,
         "pids": lambda v: 0 if v in (0, "0") else parse_pids(v),
         "portrange": lambda v: "{}-{}".format(*parse_port_range(v)),
+        "interval": lambda v: parse_seconds(v, minimum=0.1, maximum=3600.0),
+        "duration": lambda v: parse_seconds(v, minimum=1.0, maximum=86400.0),
+        "percent": parse_percent,
+        "memthreshold": lambda v: 0 if v in (0, "", "0") else parse_memory_threshold(v),
+        "size": lambda v: 0 if v in (0, "", "0") else parse_size(v),
     }
     if value is None and field.default is None:
         return None
@@ -273,8 +327,8 @@ def validate(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
         if not isinstance(given, dict):
             raise ConfigError(f"{where}: {section}: expected a table, got {given!r}", "")
         for key in given:
-            if section == "objects" and isinstance(given[key], dict):
-                continue  # [objects.NAME]: a declared object, checked below
+            if section in ("objects", "plugins") and isinstance(given[key], dict):
+                continue  # [objects.NAME]: a declared object; [plugins.NAME]: settings
             if key not in fields:
                 raise ConfigError(
                     f"{where}: unknown key {section}.{key}", _suggest(key, fields)
@@ -288,6 +342,9 @@ def validate(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     for name, table in raw.get("objects", {}).items():
         if isinstance(table, dict):
             result["objects"][name] = _check_object(name, table, where)
+    from ptest_tui.plugins.settings import check_plugin_settings
+
+    result["plugins"].update(check_plugin_settings(raw.get("plugins", {}), where))
     suites = raw.get("suites", {})
     if not isinstance(suites, dict):
         raise ConfigError(f"{where}: suites: expected a table of suites", "")

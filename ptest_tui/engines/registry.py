@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from ptest_tui.config.model import Config
 from ptest_tui.engines.base import EngineContext, IsolationEngine
 from ptest_tui.errors import PluginError, UsageError
 
@@ -42,6 +43,14 @@ class EngineRegistry:
                 )
             for engine in engines:
                 self.register(engine)  # checks that it is an IsolationEngine class
+
+    def set_config(self, config: Config) -> None:
+        """Serve a reloaded configuration: engines are rebuilt on their next use."""
+        from dataclasses import replace
+
+        with self._lock:
+            self.context = replace(self.context, config=config)
+            self._instances.clear()
 
     def names(self) -> list[str]:
         """Registered level names, built-ins first in their natural order."""

@@ -241,3 +241,152 @@ class RunFinished(Event):
     seconds: float
     counts: dict[str, int] = field(default_factory=dict)
     message: str = ""
+
+
+@dataclass(frozen=True)
+class MonitorSample(Event):
+    """One resource sample of a monitored target (see docs/monitoring.md).
+
+    ``target_kind`` is host, env or object; CPU is in percent of one core; rates are bytes
+    per second over the last interval; None means not available for this target.
+    """
+
+    target: str
+    target_kind: str
+    state: str  # running, idle, stopped, missing, waiting, unsupported, error
+    cpu_percent: float | None = None
+    memory_bytes: int | None = None
+    memory_limit: int | None = None
+    read_bps: float | None = None
+    write_bps: float | None = None
+    rx_bps: float | None = None
+    tx_bps: float | None = None
+    processes: int | None = None
+    disk_free: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MonitorAlert(Event):
+    """A monitored value crossed its threshold (sent once per crossing)."""
+
+    target: str
+    target_kind: str
+    metric: str  # cpu_percent, memory, disk_free
+    value: float
+    threshold: float
+    message: str
+
+
+@dataclass(frozen=True)
+class MonitorAlertCleared(Event):
+    """A value that raised a MonitorAlert is back within its threshold (same fields)."""
+
+    target: str
+    target_kind: str
+    metric: str
+    value: float
+    threshold: float
+    message: str
+
+
+# -- snapshots, restores and migrations (ptest_tui/snapshots) ------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotCreated(Event):
+    """A snapshot of an environment was stored."""
+
+    snapshot_id: str
+    env: str
+    files: int = 0
+    packages: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SnapshotRestored(Event):
+    """An environment was rebuilt from a snapshot and verified."""
+
+    snapshot_id: str
+    env: str
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class MigrationStep(Event):
+    """One step of a restore or migration, for progress (``index`` of ``total``, from 1).
+
+    Steps: checking, snapshot, building, packages, files, container-fs, verifying,
+    switching, done; ``recovered`` when a start cleans up after a killed one.
+    """
+
+    env: str
+    action: str  # "restore" or "migrate"
+    step: str
+    index: int = 0
+    total: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MigrationFailed(Event):
+    """A restore or migration failed; the environment it was for is unchanged."""
+
+    env: str
+    action: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ConfigReloaded(Event):
+    """ptest.toml changed and the new configuration is in effect."""
+
+    changed: tuple[str, ...]  # top-level sections whose values changed
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConfigReloadFailed(Event):
+    """ptest.toml changed but is invalid (or gone): the previous configuration stays."""
+
+    message: str  # names the file, the key path or line
+    hint: str = ""
+
+
+# -- plugins, and engine actions that had no event yet (docs/plugins.md) -------------------
+
+
+@dataclass(frozen=True)
+class PluginFailed(Event):
+    """A plugin raised (or returned something invalid) in ``hook``; it is disabled for the
+    rest of the session and everything else goes on. ``hook`` is ``load`` for a plugin
+    that could not be imported."""
+
+    plugin: str
+    hook: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ObjectAdded(Event):
+    """A test object was stored with ``obj add`` (declared objects need no event)."""
+
+    object: str
+    object_kind: str
+
+
+@dataclass(frozen=True)
+class CleanupFailed(Event):
+    """Cleanup could not remove a leftover; it stays, and the others are still removed."""
+
+    resource: str
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PackageCacheCleaned(Event):
+    """The shared package cache was emptied."""
+
+    bytes_freed: int

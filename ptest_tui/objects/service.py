@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import PtestError, UsageError
 from ptest_tui.events import (
+    CleanupFailed,
     CleanupRemoved,
+    ObjectAdded,
     ObjectFailed,
     ObjectRemoved,
     ObjectStarted,
@@ -78,12 +80,12 @@ class ObjectService:
         self.session = session
         self.records = ObjectRecords(session.store)
         self.registry = ObjectRegistry()
-        for impl in session.plugins.hook.ptest_register_objects.get_hookimpls():
-            try:
-                self.registry.register_all([impl.function()])
-            except Exception as exc:
-                message = exc.message if isinstance(exc, PtestError) else str(exc)
-                log.warning("plugin %s failed to register objects: %s", impl.plugin_name, message)
+        from ptest_tui.plugins.registrations import register_each
+
+        # A plugin that raises is logged by name and disabled; the others still register.
+        register_each(
+            session.plugins, "ptest_register_objects", lambda r: self.registry.register_all([r])
+        )
         root = str(session.workspace.root)
         ports = session.ports
         self.context = ObjectContext(
@@ -152,6 +154,7 @@ class ObjectService:
         self.registry.check_settings(spec, f"object {name}")
         self.instance(spec).validate()
         self.records.add(name, kind, clean, "cli")
+        self.session.bus.publish(ObjectAdded(name, kind))
         return spec
 
     def remove(self, name: str) -> None:
@@ -356,6 +359,7 @@ class ObjectService:
             except (OSError, PtestError) as exc:
                 message = exc.message if isinstance(exc, PtestError) else str(exc)
                 done.append(CleanupItem(item.kind, item.name, item.env, item.reason, message))
+                self.session.bus.publish(CleanupFailed(item.kind, item.name, message))
                 continue
             done.append(item)
             self.session.bus.publish(CleanupRemoved(item.kind, item.name, item.reason))

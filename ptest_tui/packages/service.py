@@ -28,6 +28,7 @@ from ptest_tui.errors import (
 )
 from ptest_tui.events import (
     EnvStatusChanged,
+    PackageCacheCleaned,
     PackageInstallFailed,
     PackagePhase,
     PackagesInstalled,
@@ -564,7 +565,9 @@ class PackageService:
         """Empty the shared cache; returns the bytes freed."""
         from ptest_tui.engines.virtualenv import find_uv
 
-        return cache_mod.clean_cache(find_uv())
+        freed = cache_mod.clean_cache(find_uv())
+        self.session.bus.publish(PackageCacheCleaned(freed))
+        return freed
 
 
 __all__ = ["CancelledError", "PackageService"]

@@ -29,6 +29,7 @@ from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import PtestError
 from ptest_tui.events import CaseDone, CaseFinished, CaseStarted, RunFinished, RunStarted
 from ptest_tui.runs.cases.base import Case, CaseContext, OutputBuffer
+from ptest_tui.runs.event_log import record_run_events
 from ptest_tui.runs.history import RunHistory
 from ptest_tui.runs.model import CANCELLED, ERROR, FAILING, CaseResult, RunRecord
 from ptest_tui.runs.plan import RunPlan, Unit
@@ -87,6 +88,8 @@ class Runner:
     def execute(self, plan: RunPlan) -> RunOutcome:
         """Run the plan; returns the finished run (never raises for test failures)."""
         run = self.history.begin(plan.selection, plan.envs, self.session.owner())
+        # .ptest/runs/RUN/events.ndjson (runs/event_log.py); it stops at RunFinished.
+        event_log = record_run_events(self.session, run.id)
         started = time.monotonic()
         cases = sum(len(unit.cases) for unit in plan.units)
         self.session.bus.publish(RunStarted(run.id, tuple(u.label for u in plan.units), cases))
@@ -114,12 +117,15 @@ class Runner:
         finally:
             if timer:
                 timer.cancel()
-            self._stop_objects(plan, started_objects)
-            run = self.history.finish(run, status, message)
-            self.session.bus.publish(
-                RunFinished(run.id, run.status, time.monotonic() - started, dict(run.counts),
-                            message)
-            )
+            try:
+                self._stop_objects(plan, started_objects)
+                run = self.history.finish(run, status, message)
+                self.session.bus.publish(
+                    RunFinished(run.id, run.status, time.monotonic() - started,
+                                dict(run.counts), message)
+                )
+            finally:
+                event_log.close()  # closed by RunFinished already, unless finishing failed
         reports: tuple[Path, ...] = ()
         if self.options.report_formats:
             reports = self.write_reports(run)
@@ -133,7 +139,8 @@ class Runner:
             self.session.workspace.state_dir / "reports" / run.id
         )
         results = self.history.results(run.id)
-        return tuple(write_reports(run, results, self.options.report_formats, folder))
+        return tuple(write_reports(run, results, self.options.report_formats, folder,
+                                   reporters=self.session.reporters))  # + plugin formats
 
     def _stop(self, reason: str) -> None:
         with self._lock:

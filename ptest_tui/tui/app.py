@@ -156,9 +156,16 @@ class PtestApp(EnvActions):
         self.request_refresh()
         self.check_engines()
         self.set_interval(self.poll_seconds, self.request_refresh)
+        from ptest_tui.monitor.live import LiveWatch
+
+        # ptest.toml edits apply live; [monitor] thresholds raise notifications.
+        self.live = LiveWatch(self.session).start()
 
     def on_unmount(self) -> None:
         """Disconnect from the engine and stop anything still running."""
+        live = getattr(self, "live", None)
+        if live is not None:
+            live.stop()
         self.bridge.stop()
         self.cancel_all()
         if callable(self._restore_logging):
@@ -277,11 +284,39 @@ class PtestApp(EnvActions):
 
     def on_engine_event(self, message: EngineEvent) -> None:
         """Log an engine event and re-read the listing."""
+        from ptest_tui.events import (
+            ConfigReloaded,
+            ConfigReloadFailed,
+            MonitorAlert,
+            MonitorSample,
+        )
+
+        event = message.event
+        if isinstance(event, MonitorSample):
+            return  # graphs read the monitor directly; samples change no listing
+        if isinstance(event, MonitorAlert):
+            self.notify(event.message, title="Threshold crossed", severity="warning",
+                        markup=False, timeout=8)
+        elif isinstance(event, ConfigReloadFailed):
+            self.notify(event.message + (f"\nhint: {event.hint}" if event.hint else ""),
+                        title="ptest.toml not reloaded", severity="error", markup=False,
+                        timeout=10)
+        elif isinstance(event, ConfigReloaded):
+            self._config_reloaded(event)
         line = describe_event(message.event)
         if line is not None:
             text, variable = line
             self.log_pane.event_line(message.event.at, text, variable)
         self.request_refresh()
+
+    def _config_reloaded(self, event: object) -> None:
+        """A new ptest.toml is in effect: the theme follows, the listing is re-read."""
+        self.sub_title = self.session.config.workspace_name
+        wanted = self.session.config.ui.theme or DEFAULT_THEME
+        if wanted != self.theme and wanted in self.available_themes:
+            self.theme = wanted
+        changed = ", ".join(getattr(event, "changed", ())) or "nothing"
+        self.notify(f"configuration reloaded ({changed})", markup=False, timeout=3)
 
     def on_log_record_posted(self, message: LogRecordPosted) -> None:
         """Show a Python logging record from the engine."""

@@ -63,3 +63,28 @@ def test_import_linter_contract() -> None:
         check=False,
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_batch_mode_never_imports_textual(tmp_path: Path) -> None:
+    """``ptest-tui --batch`` runs a whole plan (envs, a run, a report) without textual."""
+    (tmp_path / "ptest.toml").write_text(
+        '[envs.unit]\nisolation = "basic"\n[suites.s]\nenvs = ["unit"]\n'
+        '[[suites.s.cases]]\nname = "ok"\nkind = "command"\ncommand = "true"\n'
+    )
+    (tmp_path / "plan.toml").write_text(
+        '[[steps]]\nid = "t"\nkind = "run"\n[[steps]]\nkind = "report"\nrun = "t"\n'
+    )
+    code = (
+        "import sys, contextlib, io\n"
+        "from ptest_tui.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['--batch', 'plan.toml', '--json'])\n"
+        "assert code == 0, code\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'textual')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

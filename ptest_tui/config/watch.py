@@ -1,0 +1,109 @@
+"""Config hot reload: watch ptest.toml (and theme files) and apply valid changes live.
+
+A :class:`ConfigWatcher` runs watchfiles in a thread over the workspace folder (not the
+file itself: editors save by writing a new file and renaming it over the old one, and a
+deleted file must be noticed and its return picked up). Each change of a watched file
+reloads the configuration through the normal loader:
+
+- valid: the session switches to it (``Session.reload_config``), and a ``ConfigReloaded``
+  event says which sections changed; envs, objects, suites, thresholds, the theme and the
+  sampling interval all read the session's config, so they take effect at once;
+- invalid (or the file deleted): the previous configuration stays, and a
+  ``ConfigReloadFailed`` event carries the one-line problem with file and line.
+
+From a save to the event is the debounce (50 ms) plus one config load (a few ms).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ptest_tui.session import Session
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILES = ("ptest.toml", "pyproject.toml")
+DEBOUNCE_MS = 50
+
+
+class ConfigWatcher:
+    """Watches a workspace's config files (and extra files such as themes) in a thread."""
+
+    def __init__(
+        self,
+        session: Session,
+        extra: Iterable[Path] = (),
+        on_theme_change: Callable[[Path], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.root = session.workspace.root
+        self.extra = tuple(Path(p).resolve() for p in extra)
+        self.on_theme_change = on_theme_change
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ready = threading.Event()  # set once the watcher is listening
+
+    def _watched(self, path: str) -> str:
+        """``config``, ``extra`` or ``""`` for a changed path."""
+        changed = Path(path)
+        if changed.parent == self.root and changed.name in CONFIG_FILES:
+            return "config"
+        resolved = changed.resolve() if changed.exists() else changed
+        if resolved in self.extra or changed in self.extra:
+            return "extra"
+        return ""
+
+    def start(self) -> ConfigWatcher:
+        """Start watching (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="ptest-config-watch",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop watching and wait for the thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> ConfigWatcher:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        import watchfiles
+
+        folders = {self.root, *(p.parent for p in self.extra)}
+
+        def interesting(_change: Any, path: str) -> bool:
+            return bool(self._watched(path))
+
+        try:
+            for changes in watchfiles.watch(
+                *folders, watch_filter=interesting, debounce=DEBOUNCE_MS, step=10,
+                stop_event=self._stop, recursive=False, yield_on_timeout=True,
+                rust_timeout=200, raise_interrupt=False,
+            ):
+                self.ready.set()
+                if not changes:
+                    continue
+                kinds = {self._watched(path) for _change, path in changes}
+                if "config" in kinds:
+                    self.session.reload_config()
+                if "extra" in kinds and self.on_theme_change is not None:
+                    for _change, path in changes:
+                        if self._watched(path) == "extra":
+                            self.on_theme_change(Path(path))
+        except Exception:  # the watcher must never take the app down
+            log.exception("config watcher stopped")
+        finally:
+            self.ready.set()
