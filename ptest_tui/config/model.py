@@ -68,6 +68,7 @@ class UiConfig:
     """The ``[ui]`` section."""
 
     theme: str = "ptest-dark"
+    keymap: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,9 @@ SECTIONS: dict[str, dict[str, Field]] = {
     },
     "ui": {
         "theme": Field("str", "ptest-dark", "Theme of the full-screen app."),
+        "keymap": Field(
+            "table", {}, "Keys of the app by action: create = \"n\" (see `?` for actions)."
+        ),
     },
     "monitor": {
         "interval": Field("interval", 1.0, "Seconds between samples (0.1 to 3600; 500ms works)."),

@@ -58,23 +58,29 @@ class PtestApp(EnvActions):
     CSS_PATH = "app.tcss"
     TITLE = "ptest-tui"
     AUTO_FOCUS = "#envs"
+    # Each binding has an id: [ui] keymap in ptest.toml remaps it (create = "n").
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "create", "Create", tooltip="Create an environment (dialog)"),
-        Binding("d", "delete", "Delete", tooltip="Delete the selected environment (asks first)"),
-        Binding("e", "exec", "Exec",
+        Binding("c", "create", "Create", id="create",
+                tooltip="Create an environment (dialog)"),
+        Binding("d", "delete", "Delete", id="delete",
+                tooltip="Delete the selected environment (asks first)"),
+        Binding("e", "exec", "Exec", id="exec",
                 tooltip="Run a command in the selected environment; output goes to the log"),
-        Binding("R", "repair", "Repair",
+        Binding("R", "repair", "Repair", id="repair",
                 tooltip="Repair: rebuild the selected environment from its stored spec"),
-        Binding("x", "cleanup", "Cleanup",
+        Binding("x", "cleanup", "Cleanup", id="cleanup",
                 tooltip="Clean up broken environments and leftovers (asks first)"),
-        Binding("s", "stop", "Stop", show=False,
+        Binding("s", "stop", "Stop", show=False, id="stop",
                 tooltip="Stop what runs in the selected environment"),
-        Binding("r", "refresh", "Refresh", show=False,
+        Binding("r", "refresh", "Refresh", show=False, id="refresh",
                 tooltip="Refresh now (the list also refreshes itself every 2 s)"),
-        Binding("slash", "filter", "Filter", show=False, tooltip="Filter the table as you type"),
-        Binding("question_mark", "help", "Help", tooltip="This list of keys"),
-        Binding("ctrl+l", "clear_log", "Clear log", show=False, tooltip="Empty the log pane"),
-        Binding("q", "leave", "Quit", tooltip="Quit (running commands are stopped first)"),
+        Binding("slash", "filter", "Filter", show=False, id="filter",
+                tooltip="Filter the table as you type"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="This list of keys"),
+        Binding("ctrl+l", "clear_log", "Clear log", show=False, id="clear_log",
+                tooltip="Empty the log pane"),
+        Binding("q", "leave", "Quit", id="leave",
+                tooltip="Quit (running commands are stopped first)"),
     ]
 
     def __init__(self, session: Session, *, poll_seconds: float = POLL_SECONDS) -> None:
@@ -160,6 +166,7 @@ class PtestApp(EnvActions):
 
         # ptest.toml edits apply live; [monitor] thresholds raise notifications.
         self.live = LiveWatch(self.session).start()
+        self._apply_keymap()
 
     def on_unmount(self) -> None:
         """Disconnect from the engine and stop anything still running."""
@@ -309,9 +316,24 @@ class PtestApp(EnvActions):
             self.log_pane.event_line(message.event.at, text, variable)
         self.request_refresh()
 
+    def _apply_keymap(self) -> None:
+        """``[ui] keymap``: action = "keys" (comma-separated alternatives), by binding id."""
+        keymap = dict(self.session.config.ui.keymap)
+        known = {b.id for b in self.BINDINGS if isinstance(b, Binding) and b.id}
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            self.notify(
+                f"ui.keymap: unknown action {', '.join(unknown)}"
+                f"\nhint: actions: {', '.join(sorted(known))}",
+                severity="warning", markup=False,
+            )
+        self.set_keymap({k: v for k, v in keymap.items() if k in known})
+
     def _config_reloaded(self, event: object) -> None:
         """A new ptest.toml is in effect: the theme follows, the listing is re-read."""
         self.sub_title = self.session.config.workspace_name
+        if "ui" in getattr(event, "changed", ()):
+            self._apply_keymap()
         wanted = self.session.config.ui.theme or DEFAULT_THEME
         if wanted != self.theme and wanted in self.available_themes:
             self.theme = wanted
@@ -370,6 +392,18 @@ class PtestApp(EnvActions):
         """Every key of the app, its widgets and its dialogs, for the help screen."""
         return app_sections(self.BINDINGS)
 
+    def switch_theme(self, name: str) -> None:
+        """Use theme ``name`` now and save it as ``[ui] theme`` in the config file."""
+        from ptest_tui.config.edit import set_setting
+
+        self.theme = name
+        try:
+            path = set_setting(self.session.workspace.root, "ui", "theme", name)
+        except PtestError as exc:
+            self.show_error(exc, title="Theme not saved")
+            return
+        self.notify(f"theme {name} saved in {path.name}", markup=False, timeout=3)
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: the same actions as the keys, and one entry per theme."""
         actions = (
@@ -390,8 +424,8 @@ class PtestApp(EnvActions):
         for theme in self.themes:
             yield SystemCommand(
                 f"Switch theme: {theme.name}",
-                f"Use the {theme.name} theme shipped with ptest-tui",
-                partial(setattr, self, "theme", theme.name),
+                f"Use the {theme.name} theme shipped with ptest-tui (saved in ptest.toml)",
+                partial(self.switch_theme, theme.name),
             )
         yield from super().get_system_commands(screen)
 

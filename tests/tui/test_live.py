@@ -51,3 +51,29 @@ async def test_a_threshold_crossing_is_a_notification(tmp_path: Path) -> None:
             assert "warning" in seen.severities
     finally:
         session.close()
+
+
+async def test_keys_follow_the_keymap_and_the_theme_choice_is_saved(tmp_path: Path) -> None:
+    from ptest_tui.tui.screens.create_env import CreateEnvScreen
+
+    root = write_workspace(tmp_path / "ws", '# mine\n[ui]\nkeymap = { create = "n" }\n')
+    session = Session.open(workspace=root, environ={})
+    app = PtestApp(session)
+    seen = Notices(app)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("c")
+            await settle(pilot)
+            assert not isinstance(app.screen, CreateEnvScreen)
+            await pilot.press("n")
+            await settle(pilot)
+            assert isinstance(app.screen, CreateEnvScreen)
+            await pilot.press("escape")
+            app.switch_theme("ptest-light")
+            assert app.theme == "ptest-light"
+            assert seen.has("theme ptest-light saved in ptest.toml")
+        text = (root / "ptest.toml").read_text()
+        assert text.startswith("# mine\n[ui]\n") and 'theme = "ptest-light"' in text
+    finally:
+        session.close()
