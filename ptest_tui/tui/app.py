@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Iterable
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Footer, Header, Input, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from ptest_tui.errors import PtestError
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
 MAIN_SCREEN_ACTIONS = frozenset(
     {"create", "delete", "exec", "repair", "cleanup", "stop", "refresh", "filter", "help",
-     "clear_log", "leave"}
+     "clear_log", "leave", "migrate", "snapshot", "install", "objects", "pane"}
 )
 COMPACT_BELOW = 110  # terminal columns under which the footer drops its padding
 
@@ -70,8 +70,24 @@ class PtestApp(EnvActions):
                 tooltip="Repair: rebuild the selected environment from its stored spec"),
         Binding("x", "cleanup", "Cleanup", id="cleanup",
                 tooltip="Clean up broken environments and leftovers (asks first)"),
-        Binding("s", "stop", "Stop", show=False, id="stop",
+        Binding("S", "stop", "Stop", show=False, id="stop",
                 tooltip="Stop what runs in the selected environment"),
+        Binding("m", "migrate", "Migrate", id="migrate",
+                tooltip="Migrate the selected environment to another isolation level"),
+        Binding("s", "snapshot", "Snapshot", id="snapshot",
+                tooltip="Snapshot the selected environment, or restore one of its snapshots"),
+        Binding("i", "install", "Install", show=False, id="install",
+                tooltip="Install packages into the selected environment"),
+        Binding("o", "objects", "Objects", show=False, id="objects",
+                tooltip="Go to the test objects (start, stop, add)"),
+        Binding("1", "pane('envs')", "Envs", show=False, id="pane_envs",
+                tooltip="Show the environments pane"),
+        Binding("2", "pane('packages')", "Packages", show=False, id="pane_packages",
+                tooltip="Show the packages of the selected environment"),
+        Binding("3", "pane('resources')", "Resources", show=False, id="pane_resources",
+                tooltip="Show live resource graphs"),
+        Binding("4", "pane('results')", "Results", show=False, id="pane_results",
+                tooltip="Show test runs and their results"),
         Binding("r", "refresh", "Refresh", show=False, id="refresh",
                 tooltip="Refresh now (the list also refreshes itself every 2 s)"),
         Binding("slash", "filter", "Filter", show=False, id="filter",
@@ -106,13 +122,25 @@ class PtestApp(EnvActions):
     # -- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        """Header, the two panes and the footer."""
+        """Header, the four panes (tabs) beside details and log, and the footer."""
+        from ptest_tui.tui.widgets.objects_panel import ObjectsPanel
+        from ptest_tui.tui.widgets.packages_pane import PackagesPane
+        from ptest_tui.tui.widgets.resources_pane import ResourcesPane
+        from ptest_tui.tui.widgets.results_pane import ResultsPane
+
         yield Header(icon="◆")
         with Horizontal(id="main"):
-            with Vertical(id="left") as left:
-                left.border_title = "Environments"
-                yield FilterInput(placeholder="/ filter", id="filter")
-                yield EnvTable(id="envs")
+            with Vertical(id="left"), TabbedContent(id="panes", initial="tab-envs"):
+                with TabPane("1 Environments", id="tab-envs"):
+                    yield FilterInput(placeholder="/ filter", id="filter")
+                    yield EnvTable(id="envs")
+                    yield ObjectsPanel(self.session, id="objects")
+                with TabPane("2 Packages", id="tab-packages"):
+                    yield PackagesPane(self.session, id="packages")
+                with TabPane("3 Resources", id="tab-resources"):
+                    yield ResourcesPane(self.session, id="resources")
+                with TabPane("4 Results", id="tab-results"):
+                    yield ResultsPane(self.session, id="results")
             with Vertical(id="right"):
                 detail = EnvDetailPanel(id="detail")
                 detail.border_title = "Details"
@@ -235,6 +263,8 @@ class PtestApp(EnvActions):
 
     def on_envs_loaded(self, message: EnvsLoaded) -> None:
         """Show a new listing; reload the detail if the selected env changed."""
+        if not self.screen_stack or not self.screen_stack[0].query(EnvTable):
+            return  # a listing that arrives after the app closed
         old = self.views
         self._refresh_error = ""
         self.views = {view.name: view for view in message.views}
@@ -272,6 +302,8 @@ class PtestApp(EnvActions):
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         name = self.selected
         view = self.views.get(name) if name else None
+        for pane in self._panes():
+            pane.show_env(name)
         panel = self.query_one(EnvDetailPanel)
         if view is None:
             panel.show(None)
@@ -301,6 +333,11 @@ class PtestApp(EnvActions):
         event = message.event
         if isinstance(event, MonitorSample):
             return  # graphs read the monitor directly; samples change no listing
+        for pane in self._panes():
+            pane.engine_event(event)
+        forward = getattr(self.screen, "engine_event", None)
+        if callable(forward):  # a migration or snapshot flow shows its steps live
+            forward(event)
         if isinstance(event, MonitorAlert):
             self.notify(event.message, title="Threshold crossed", severity="warning",
                         markup=False, timeout=8)
@@ -315,6 +352,69 @@ class PtestApp(EnvActions):
             text, variable = line
             self.log_pane.event_line(message.event.at, text, variable)
         self.request_refresh()
+
+    # -- panes --------------------------------------------------------------------------
+
+    PANES: ClassVar[dict[str, str]] = {
+        "envs": "#envs", "packages": "#packages", "resources": "#resources",
+        "results": "#results",
+    }
+
+    def _panes(self) -> list[Any]:
+        """The panes that follow the selection and the engine events."""
+        found: list[Any] = []
+        for selector in ("#objects", "#packages", "#resources", "#results"):
+            found.extend(self.query(selector))
+        return found
+
+    def action_pane(self, name: str) -> None:
+        """1-4: show a pane and put the focus in it."""
+        self.query_one(TabbedContent).active = f"tab-{name}"
+        target = self.query_one(self.PANES[name])
+        focusable = [w for w in target.query("*") if w.focusable] or [target]
+        self.set_focus(focusable[0])
+
+    def action_install(self) -> None:
+        """i: install packages into the selected env (the packages pane's dialog)."""
+        if self._need_selection("install into") is None:
+            return
+        from ptest_tui.tui.widgets.packages_pane import PackagesPane
+
+        self.action_pane("packages")
+        self.query_one("#packages", PackagesPane).action_install()
+
+    def action_objects(self) -> None:
+        """o: the objects table under the environments."""
+        self.query_one(TabbedContent).active = "tab-envs"
+        focusable = [w for w in self.query_one("#objects").query("*") if w.focusable]
+        if focusable:
+            self.set_focus(focusable[0])
+
+    def _in_pane(self, pane: str, action: str) -> None:
+        """Show ``pane`` and run one of its actions (for the command palette)."""
+        if pane == "objects":
+            self.action_objects()
+        else:
+            self.action_pane(pane)
+        getattr(self.query_one(f"#{pane}"), action)()
+
+    def action_migrate(self) -> None:
+        """m: migrate the selected env (choose the level, watch each step)."""
+        from ptest_tui.tui.screens.migrate import MigrateScreen
+
+        view = self._need_selection("migrate")
+        if view is not None:
+            self.push_screen(MigrateScreen(self.session, view.name, unavailable=self.unavailable),
+                             lambda _result: self.request_refresh())
+
+    def action_snapshot(self) -> None:
+        """s: snapshot the selected env, or restore one of its snapshots."""
+        from ptest_tui.tui.screens.snapshots import SnapshotScreen
+
+        view = self._need_selection("snapshot")
+        if view is not None:
+            self.push_screen(SnapshotScreen(self.session, view.name),
+                             lambda _result: self.request_refresh())
 
     def _apply_keymap(self) -> None:
         """``[ui] keymap``: action = "keys" (comma-separated alternatives), by binding id."""
@@ -417,6 +517,20 @@ class PtestApp(EnvActions):
             ("Refresh", "Re-read environments and engine status (r)", self.action_refresh),
             ("Filter environments", "Focus the table filter (/)", self.action_filter),
             ("Clear log", "Empty the log pane (Ctrl+L)", self.action_clear_log),
+            ("Migrate environment", "Rebuild the selected env at another level (m)",
+             self.action_migrate),
+            ("Snapshot or restore", "Snapshot the selected env, or restore one (s)",
+             self.action_snapshot),
+            ("Install packages", "Install into the selected environment (i)",
+             self.action_install),
+            ("Run suites", "Choose suites, envs and parallelism, then run (4, r)",
+             partial(self._in_pane, "results", "action_run")),
+            ("Run a plan", "Run a batch plan file, as --batch does (4, P)",
+             partial(self._in_pane, "results", "action_run_plan")),
+            ("Add an object", "A database, web app or service (o, a)",
+             partial(self._in_pane, "objects", "action_add")),
+            ("Start or stop the object", "The selected test object (o, o)",
+             partial(self._in_pane, "objects", "action_start_stop")),
             ("Keys", "Show every key (?)", self.action_help),
         )
         for title, help_text, callback in actions:

@@ -201,7 +201,7 @@ async def test_stop_cancels_a_running_command(envs: Session) -> None:
         app.last_command = 'python -c "import time; time.sleep(60)"'
         await pilot.press("j", "e", "enter")
         assert await wait_until(pilot, lambda: "beta" in app.activity)
-        await pilot.press("s")
+        await pilot.press("S")
         await settle(pilot)
         assert "beta" not in app.activity
         assert seen.has("stopped after")

@@ -109,5 +109,37 @@ def app_sections(app_bindings: Sequence[BindingType]) -> list[Section]:
         ("Run-command dialog", [("Enter", "Run"),
                                 *key_rows(RunCommandScreen.BINDINGS, display)]),
         ("Confirm dialog", key_rows(ConfirmScreen.BINDINGS, display)),
+        *pane_sections(display),
         ("Help screen", key_rows(HelpScreen.BINDINGS, display)),
+    ]
+
+
+def pane_sections(display: dict[str, str]) -> list[Section]:
+    """The keys of the panes (active when the focus is in them) and their dialogs."""
+    from ptest_tui.tui.screens.add_object import AddObjectScreen
+    from ptest_tui.tui.screens.install import InstallScreen
+    from ptest_tui.tui.screens.migrate import MigrateScreen
+    from ptest_tui.tui.screens.run_plan import PlanScreen
+    from ptest_tui.tui.screens.run_suite import RunScreen
+    from ptest_tui.tui.screens.snapshots import SnapshotScreen
+    from ptest_tui.tui.widgets.objects_panel import ObjectsPanel
+    from ptest_tui.tui.widgets.packages_actions import PackageActions
+    from ptest_tui.tui.widgets.packages_table import PackageTable
+    from ptest_tui.tui.widgets.resources_pane import ResourcesPane
+    from ptest_tui.tui.widgets.results_pane import ResultsPane
+    from ptest_tui.tui.widgets.results_tree import ResultsTree
+
+    return [
+        ("Objects (under the environments)", key_rows(ObjectsPanel.BINDINGS, display)),
+        ("Packages pane (2)", [*key_rows(PackageActions.BINDINGS, display),
+                               *key_rows(PackageTable.BINDINGS, display)]),
+        ("Resources pane (3)", key_rows(ResourcesPane.BINDINGS, display)),
+        ("Results pane (4)", [*key_rows(ResultsPane.BINDINGS, display),
+                              *key_rows(ResultsTree.BINDINGS, display)]),
+        ("Install dialog", key_rows(InstallScreen.BINDINGS, display)),
+        ("Run dialog", key_rows(RunScreen.BINDINGS, display)),
+        ("Plan dialog", key_rows(PlanScreen.BINDINGS, display)),
+        ("Migrate dialog", key_rows(MigrateScreen.BINDINGS, display)),
+        ("Snapshot dialog", key_rows(SnapshotScreen.BINDINGS, display)),
+        ("Add-object dialog", key_rows(AddObjectScreen.BINDINGS, display)),
     ]

@@ -94,4 +94,48 @@ def describe_event(event: Event) -> tuple[str, str] | None:
         return f"cleanup removed {event.resource} {event.name} ({event.reason})", "warning"
     if isinstance(event, ImageBuildStep):
         return f"image {event.tag}: {event.step} {event.detail}".rstrip(), "foreground-muted"
+    return _describe_more(event)
+
+
+def _describe_more(event: Event) -> tuple[str, str] | None:
+    """Runs, objects, alerts and config: one line each where a person wants one."""
+    from ptest_tui.events import (
+        CaseDone,
+        CaseFinished,
+        CaseStarted,
+        ConfigReloaded,
+        ConfigReloadFailed,
+        MonitorAlert,
+        ObjectFailed,
+        ObjectStarted,
+        ObjectStopped,
+        PackagePhase,
+        RunFinished,
+        RunStarted,
+    )
+
+    if isinstance(event, CaseStarted | CaseDone | PackagePhase):
+        return None  # shown live by the results and packages panes
+    if isinstance(event, CaseFinished):
+        if event.status not in ("failed", "error"):
+            return None
+        why = f": {event.message}" if event.message else ""
+        return f"{event.suite}[{event.env}] {event.case} {event.status}{why}", "error"
+    if isinstance(event, RunStarted):
+        return f"run {event.run_id} started: {', '.join(event.units)}", "foreground"
+    if isinstance(event, RunFinished):
+        style = "success" if event.status == "passed" else "error"
+        return f"run {event.run_id} {event.status} in {event.seconds:.1f} s", style
+    if isinstance(event, ObjectStarted):
+        return f"object {event.object} ready ({event.seconds:.1f} s) {event.url}", "success"
+    if isinstance(event, ObjectStopped):
+        return f"object {event.object} stopped", "foreground-muted"
+    if isinstance(event, ObjectFailed):
+        return f"object {event.object} failed: {event.message}", "error"
+    if isinstance(event, MonitorAlert):
+        return event.message, "warning"
+    if isinstance(event, ConfigReloadFailed):
+        return f"ptest.toml not reloaded: {event.message}", "error"
+    if isinstance(event, ConfigReloaded):
+        return f"ptest.toml reloaded ({', '.join(event.changed) or 'no changes'})", "foreground"
     return f"{event.kind}", "foreground-muted"
