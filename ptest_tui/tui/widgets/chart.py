@@ -46,8 +46,9 @@ GAP_INTERVALS = 2.5
 # off the chart instead.
 STRETCH = 2.0
 CACHE_SIZE = 8  # bucket sets a chart keeps (a few series, one resolution)
+TIME = itemgetter(0)  # the time of a point
 
-Point = tuple[float, float]  # (Unix time, value)
+Point = tuple[float, float | None]  # (Unix time, value); None: no reading then
 
 
 @dataclass(frozen=True)
@@ -136,17 +137,22 @@ class Buckets:
         self.gap = gap
         self.values: dict[int, float] = {}
         self._at = -math.inf  # the newest sample taken
+        self._held = -math.inf  # the newest one with a value
         self._bucket = 0
 
     def feed(self, points: tuple[Point, ...], since: float = -math.inf) -> None:
         """Take the points newer than those taken before (the first time, from ``since``)."""
-        start = bisect_right(points, (self._at, math.inf))
+        start = bisect_right(points, self._at, key=TIME)
         if self._at == -math.inf:  # a line starts at the last point before the window
-            start = max(0, bisect_left(points, (since,)) - 1)
+            start = max(0, bisect_left(points, since, key=TIME) - 1)
         floor, width, gap, values = math.floor, self.width, self.gap, self.values
-        previous, before = self._at, self._bucket
+        last, previous, before = self._at, self._held, self._bucket
         for index in range(start, len(points)):
             at, value = points[index]
+            last = at
+            if value is None:
+                previous = -math.inf  # no reading: the line breaks here
+                continue
             bucket = floor(at / width)
             first = before + 1 if at - previous <= gap and before < bucket else bucket
             for into in range(first, bucket + 1):
@@ -154,7 +160,7 @@ class Buckets:
                 if held is None or value > held:
                     values[into] = value
             previous, before = at, bucket
-        self._at, self._bucket = previous, before
+        self._at, self._held, self._bucket = last, previous, before
 
     def columns(self, first: int, count: int) -> list[float | None]:
         """The values of buckets ``first`` to ``first + count - 1`` (None: no sample)."""
@@ -177,18 +183,26 @@ def columns(
     return buckets.columns(origin, dots)
 
 
-def peak_of(spec: GraphSpec) -> tuple[float, float] | None:
-    """The highest value shown and its time, over every series (None: all zero)."""
+def peak_of(spec: GraphSpec) -> float | None:
+    """The highest value in the window, over every series (None: nothing above zero)."""
     since = spec.now - spec.window
-    best: tuple[float, float] | None = None
-    for series in spec.series:
-        points = series.points
-        shown = points[bisect_right(points, (since, math.inf)):]
-        if shown:
-            top = max(reversed(shown), key=itemgetter(1))  # the latest of equal peaks
-            if best is None or top[1] > best[1]:
-                best = top
-    return best if best is not None and best[1] > 0 else None
+    values = [value for series in spec.series
+              for _, value in series.points[bisect_right(series.points, since, key=TIME):]
+              if value is not None]
+    best = max(values, default=0.0)
+    return best if best > 0 else None
+
+
+def peak_column(columns_of: list[list[float | None]]) -> tuple[float, int] | None:
+    """The highest column value over every series and its column (the latest of equal
+    ones); None when nothing is above zero. From the columns, so the mark is where the
+    picture has it."""
+    best, where = 0.0, -1
+    for values in columns_of:
+        for x, value in enumerate(values):
+            if value is not None and value >= best:
+                best, where = value, x
+    return (best, where) if best > 0 else None
 
 
 def scale_top(spec: GraphSpec, peak: float) -> float:
@@ -225,11 +239,12 @@ class _Builder:
         return Content("".join(self.parts), self.spans)
 
 
-def _title(spec: GraphSpec, peak: tuple[float, float] | None, top: float,
+def _title(spec: GraphSpec, peak: float | None, top: float,
            width: int) -> tuple[tuple[str, str], ...]:
     pieces: list[tuple[str, str]] = [(spec.title, "bold")]
     for series in spec.series:
-        now = format_value(series.points[-1][1], spec.unit) if series.points else "-"
+        value = series.points[-1][1] if series.points else None
+        now = "-" if value is None else format_value(value, spec.unit)
         label = f"{series.label} " if series.label else ""
         pieces.append((f" {label}{now}", series.style))
     if spec.note:
@@ -238,7 +253,7 @@ def _title(spec: GraphSpec, peak: tuple[float, float] | None, top: float,
         above = " ↑ off the chart" if spec.threshold > top else ""
         pieces.append((f"  {THRESHOLD_CHAR} {spec.threshold_label}{above}", THRESHOLD_STYLE))
     if peak is not None:
-        pieces.append((f"  {PEAK_CHAR} peak {format_value(peak[1], spec.unit)}", "$accent"))
+        pieces.append((f"  {PEAK_CHAR} peak {format_value(peak, spec.unit)}", "$accent"))
     fitted: list[tuple[str, str]] = []
     room = width
     for text, style in pieces:
@@ -269,17 +284,14 @@ def plan_graph(spec: GraphSpec, width: int, height: int,
                cache: dict[tuple[Any, ...], Buckets] | None = None) -> Plan:
     """Lay out ``spec`` in ``width`` x ``height`` cells. ``cache`` keeps each series'
     buckets from one call to the next (see :class:`Buckets`)."""
-    peak = peak_of(spec)
-    top = scale_top(spec, peak[1] if peak else 0.0)
-    title = _title(spec, peak, top, width)
     plot_width = width - GUTTER
     rows = height - 1 - (1 if height >= 4 else 0)
     if plot_width < 2 or rows < 1:
-        return Plan(title)
+        peak_value = peak_of(spec)
+        return Plan(_title(spec, peak_value, scale_top(spec, peak_value or 0.0), width))
     dots_x, dots_y = plot_width * 2, rows * 4
-    scale = (dots_y - 1) / top
 
-    levels: list[tuple[int | None, ...]] = []
+    columns_of: list[list[float | None]] = []
     for which, series in enumerate(spec.series):
         buckets = None
         if cache is not None:
@@ -287,10 +299,16 @@ def plan_graph(spec: GraphSpec, width: int, height: int,
             if key not in cache and len(cache) >= CACHE_SIZE:
                 cache.clear()  # resized, zoomed or another target: start over
             buckets = cache.setdefault(key, Buckets(key[3], GAP_INTERVALS * spec.step))
-        levels.append(tuple(
-            None if value is None else min(dots_y - 1, max(0, round(value * scale)))
-            for value in columns(spec, series, dots_x, buckets)
-        ))
+        columns_of.append(columns(spec, series, dots_x, buckets))
+    peak = peak_column(columns_of)
+    top = scale_top(spec, peak[0] if peak else 0.0)
+    title = _title(spec, peak[0] if peak else None, top, width)
+    scale = (dots_y - 1) / top
+    levels = [
+        tuple(None if value is None else min(dots_y - 1, max(0, round(value * scale)))
+              for value in values)
+        for values in columns_of
+    ]
 
     labels = [(0, scale_label(top, spec.unit), MUTED),
               (rows - 1, scale_label(0.0, spec.unit), MUTED)]
@@ -302,9 +320,7 @@ def plan_graph(spec: GraphSpec, width: int, height: int,
                            THRESHOLD_STYLE))
     peak_cell = (-1, -1)
     if peak is not None:
-        bucket = spec.window / dots_x
-        x = dots_x - 1 - (math.floor(spec.now / bucket) - math.floor(peak[0] / bucket))
-        peak_cell = (rows - 1 - min(dots_y - 1, round(peak[1] * scale)) // 4, max(0, x) // 2)
+        peak_cell = (rows - 1 - min(dots_y - 1, round(peak[0] * scale)) // 4, peak[1] // 2)
     axis = ""
     if height >= 4:
         start = f"-{short_duration(spec.window)}"

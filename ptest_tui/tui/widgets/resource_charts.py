@@ -34,9 +34,9 @@ UNCHARTED = ("missing", "unsupported", "error")
 
 
 def points(samples: Sequence[MonitorSample], field: str) -> tuple[Point, ...]:
-    """The ``(time, value)`` of ``field`` in each sample that has it (ints stay ints: they
-    compare and scale like floats, and this runs for every series at every redraw)."""
-    return tuple(pair for pair in map(attrgetter("at", field), samples) if pair[1] is not None)
+    """The ``(time, value)`` of ``field`` in each sample (None where it has none). No
+    Python loop: this runs for every series at every redraw."""
+    return tuple(map(attrgetter("at", field), samples))
 
 
 def host_cores(sample: MonitorSample | None) -> int:
