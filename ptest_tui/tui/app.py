@@ -310,6 +310,17 @@ class PtestApp(EnvActions):
         elif panel.detail is None or panel.detail.name != name:
             self.load_detail(view)
 
+    @on(DataTable.RowHighlighted, "#objects DataTable")
+    def _object_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The Resources pane follows the highlighted object."""
+        from ptest_tui.tui.widgets.objects_panel import ObjectsTable
+        from ptest_tui.tui.widgets.resources_pane import ResourcesPane
+
+        if isinstance(event.data_table, ObjectsTable):
+            self.query_one("#resources", ResourcesPane).show_object(
+                event.data_table.selected_name
+            )
+
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.table.set_filter(event.value)
