@@ -82,6 +82,7 @@ class Runner:
         self.stop_reason = ""
         self._lock = threading.Lock()
         self._failed = False
+        self.object_variables: dict[str, str] = {}
 
     # -- the whole run ------------------------------------------------------------------
 
@@ -103,6 +104,9 @@ class Runner:
         status, message = "passed", ""
         try:
             started_objects = self._start_objects(plan)
+            # Objects run unchanged until the end of the run: their variables are read once
+            # here, not again for every case (10,000 cases would mean 10,000 lookups).
+            self.object_variables = self.session.object_environment()
             self._create_envs(plan)
             self._run_units(run, plan.units)
             if self.user_cancel.cancelled:
@@ -320,8 +324,7 @@ class Runner:
     ) -> CaseContext:
         objects = self.session.objects
         variables = {
-            **objects.environment(),
-            "PTEST_RUN_ID": run.id, "PTEST_SUITE": unit.suite.name,
+            **self.object_variables, "PTEST_RUN_ID": run.id, "PTEST_SUITE": unit.suite.name,
         }
 
         def run_in_env(argv: Sequence[str], **options: Any) -> ExecResult:
