@@ -81,7 +81,9 @@ def find_leftovers(service: ObjectService) -> list[Leftover]:
             CleanupItem("data", str(data), "", "its object folder no longer exists"),
             partial(_remove_shared, data),
         ))
-    found.extend(_container_leftovers(service, set(specs)))
+    from ptest_tui.objects.container import leftovers as container_leftovers
+
+    found.extend(container_leftovers(service, set(specs)))
     return found
 
 
@@ -101,14 +103,3 @@ def _remove_shared(data: object) -> None:
     shutil.rmtree(path, ignore_errors=True)
     path.with_name(f"{path.name}.owner").unlink(missing_ok=True)
 
-
-def _container_leftovers(service: ObjectService, known: set[str]) -> list[Leftover]:
-    """Labelled containers and volumes of unknown objects (when Docker answers)."""
-    try:
-        from ptest_tui.objects import container
-    except ImportError:  # pragma: no cover - the container runtime is optional
-        return []
-    finder = getattr(container, "leftovers", None)
-    if finder is None:
-        return []
-    return list(finder(service, known))
