@@ -146,15 +146,28 @@ name = "sleeps"
 kind = "command"
 command = "sleep 60"
 """)
-    proc = cli.popen("run", "slow", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        listed = cli.run("runs", "list", "--json")
-        if listed.returncode == 0 and json.loads(listed.stdout):
-            break
-        time.sleep(0.1)
-    proc.kill()
-    proc.wait()
+    stderr_path = tmp_path / "run.stderr"
+    with stderr_path.open("w") as stderr:
+        proc = cli.popen("run", "slow", stdout=subprocess.DEVNULL, stderr=stderr)
+    listed = None
+    deadline = time.monotonic() + 90  # generous: CI runs this beside other heavy tests
+    try:
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (
+                f"run ended early ({proc.returncode}): {stderr_path.read_text()}"
+            )
+            listed = cli.run("runs", "list", "--json")
+            if listed.returncode == 0 and json.loads(listed.stdout):
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError(
+                f"the run never showed up; last listing: {listed}; "
+                f"run stderr: {stderr_path.read_text()}"
+            )
+    finally:
+        proc.kill()
+        proc.wait()
     (run,) = cli.json("runs", "list", "--json")
     assert run["status"] == "cancelled" and "killed" in run["message"]
 
