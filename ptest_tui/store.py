@@ -18,7 +18,7 @@ from typing import Any
 
 from ptest_tui.errors import EnvNotFoundError, StoreError, UsageError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Each entry migrates from version N-1 to N; never edit one that has shipped.
 MIGRATIONS: dict[int, str] = {
@@ -173,6 +173,11 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX benchmark_results_batch ON benchmark_results(batch);
     CREATE INDEX benchmark_results_engine ON benchmark_results(engine, scenario);
     """,
+    # How many distributions an env has, as last seen by a package operation or listing
+    # (NULL: not looked at yet). Listings show it without asking the env (a docker exec).
+    7: """
+    ALTER TABLE environments ADD COLUMN package_count INTEGER;
+    """,
 }
 
 STATUSES = ("creating", "ready", "busy", "broken", "deleting")
@@ -196,6 +201,7 @@ class EnvRecord:
     error: str = ""
     created_at: float = 0.0
     updated_at: float = 0.0
+    package_count: int | None = None  # installed distributions, as last seen
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (``env show --json``)."""
@@ -210,6 +216,7 @@ class EnvRecord:
             "error": self.error,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "package_count": self.package_count,
         }
 
 
@@ -307,6 +314,7 @@ class Store:
             error=row["error"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            package_count=row["package_count"],
         )
 
     def insert_env(self, record: EnvRecord) -> EnvRecord:
@@ -412,6 +420,13 @@ class Store:
                 self._log_transition(conn, name, current.status, status, note, now)
             row = conn.execute("SELECT * FROM environments WHERE name = ?", (name,)).fetchone()
         return self._record(row)
+
+    def set_package_count(self, name: str, count: int) -> None:
+        """Remember how many distributions ``name`` has (a no-op for a deleted env)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE environments SET package_count = ? WHERE name = ?", (count, name)
+            )
 
     def delete_env(self, name: str, note: str = "deleted") -> None:
         """Remove the environment's row (its resources must already be gone)."""

@@ -300,8 +300,20 @@ class PackageService:
             raise
         report = InstallReport.from_tally(env, backend, tally, time.monotonic() - started)
         cache_mod.record_install(env, backend, report.cache_hits, report.downloads)
+        self._recount(record, engine, target)
         self._announce(report)
         return report
+
+    def _recount(self, record: EnvRecord, engine: IsolationEngine, target: PackageTarget) -> None:
+        """Store the env's package count after a change (listings show it without asking)."""
+        try:
+            self.remember_count(record.name, len(self.inventory(record, engine, target).dists))
+        except PtestError as exc:  # the change itself worked; the count stays as it was
+            log.debug("cannot count the packages of %s: %s", record.name, exc.message)
+
+    def remember_count(self, env: str, count: int) -> None:
+        """Store ``count`` as the number of distributions ``env`` has."""
+        self.session.store.set_package_count(env, count)
 
     def _announce(self, report: InstallReport) -> None:
         self.session.bus.publish(
@@ -455,6 +467,7 @@ class PackageService:
             f"{installed[key].name}=={installed[key].version}" for key in keys
         )
         report = InstallReport(env, backend, (), removed, time.monotonic() - started)
+        self._recount(record, engine, target)
         self._announce(report)
         return report
 
@@ -473,6 +486,8 @@ class PackageService:
                 "cannot look for newer versions offline", "unset packages.offline to ask the index"
             )
         dists = list(self.inventory(record, engine, target, cancel).dists)
+        if record.package_count != len(dists):
+            self.remember_count(env, len(dists))
         if not outdated:
             return dists
         tool = self._installer(record, engine, target, self.installer_name(installer))
@@ -546,11 +561,13 @@ class PackageService:
                     if extras:
                         tally.removed += tool.uninstall(extras, cancel).removed
                     after = self.inventory(record, engine, target, cancel).by_key()
+                count = len(after)
                 after = {k: d for k, d in after.items() if k not in PIP_TOOLING or k in keep}
                 verify(expected, {k: d.version for k, d in after.items()}, env)
         except PtestError as exc:
             self.session.bus.publish(PackageInstallFailed(env, redact(exc.message)))
             raise
+        self.remember_count(env, count)
         report = InstallReport.from_tally(env, backend, tally, time.monotonic() - started)
         self._announce(report)
         return report

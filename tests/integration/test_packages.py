@@ -56,6 +56,12 @@ def offline_session(tmp_path: Path, find_links_dir: Path) -> Iterator[Session]:
 TOOLING = {"pip", "setuptools", "wheel"}  # seeded into virtualenvs for the pip backend
 
 
+def assert_count_stored(session: Session, env: str) -> None:
+    """The store's package count (what listings show) is what the env really has."""
+    stored = session.store.get_env(env).package_count
+    assert stored == len(session.packages(env)) and stored > 0
+
+
 def names(session: Session, env: str) -> dict[str, str]:
     return {d.key: d.version for d in session.packages(env) if d.key not in TOOLING}
 
@@ -70,8 +76,10 @@ def test_install_list_check_lock_sync_uninstall(
     events: list[Event] = []
     s.bus.subscribe(Event, events.append)
 
+    assert s.store.get_env("e").package_count is None  # not looked at yet
     report = s.install("e", ["beta==1.0", "tool"], installer=backend)
     assert {"beta==1.0", "tool==1.0"} <= set(report.installed)
+    assert_count_stored(s, "e")
     assert names(s, "e") == {"alpha": "2.0", "beta": "1.0", "tool": "1.0"}
     assert any(isinstance(e, PackagesInstalled) for e in events)
     assert any(isinstance(e, PackagePhase) and e.phase == "resolving" for e in events)
@@ -92,10 +100,12 @@ def test_install_list_check_lock_sync_uninstall(
     s.install("e", ["alpha==1.1"], installer=backend)
     s.install("e", ["gamma"], installer=backend)
     s.sync("e", lock_path, installer=backend)
+    assert_count_stored(s, "e")
     after = names(s, "e")
     assert after == {"alpha": "2.0", "beta": "1.0", "tool": "1.0"}
 
     s.uninstall("e", ["tool"], installer=backend)
+    assert_count_stored(s, "e")
     assert "tool" not in names(s, "e")
     with pytest.raises(PackageUsageError, match="not installed in e: tool"):
         s.uninstall("e", ["tool"], installer=backend)
@@ -290,6 +300,7 @@ def test_docker_env_install_list_check_lock_sync_uninstall(
         s.create_env("d", isolation="docker")
         report = s.install("d", ["beta==1.0", "tool"], installer=backend)
         assert {"beta==1.0", "tool==1.0"} <= set(report.installed)
+        assert_count_stored(s, "d")
         assert names(s, "d") == {"alpha": "2.0", "beta": "1.0", "tool": "1.0"}
         assert s.check_packages("d").ok
         out: list[str] = []
@@ -301,6 +312,7 @@ def test_docker_env_install_list_check_lock_sync_uninstall(
         s.sync("d", lock_path, installer=backend)
         assert names(s, "d") == {"alpha": "2.0", "beta": "1.0", "tool": "1.0"}
         s.uninstall("d", ["tool"], installer=backend)
+        assert_count_stored(s, "d")
         assert "tool" not in names(s, "d")
         with pytest.raises(PackageConflictError):
             s.install("d", ["beta==1.0", "delta"], installer=backend)
