@@ -8,10 +8,14 @@ not in the schema yet appear only in comments, because unknown sections are reje
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import resources
+from pathlib import Path
 
-from ptest_tui.errors import UsageError
+from ptest_tui.errors import UsageError, WorkspaceError
+
+CONFIG_FILE = "ptest.toml"
 
 #: Template names, in the order ``init --help`` lists them; the first is the default.
 TEMPLATE_NAMES = ("minimal", "web", "database")
@@ -39,3 +43,49 @@ def template_text(name: str, python: str | None = None) -> str:
     resource = folder.joinpath(f"{name}.toml")
     text = resource.read_text(encoding="utf-8")
     return text.replace(PYTHON_PLACEHOLDER, python or current_python())
+
+
+def write_template(folder: Path, name: str = DEFAULT_TEMPLATE, *, force: bool = False) -> Path:
+    """Write template ``name`` as ``folder/ptest.toml`` (``ptest-tui init`` and the app).
+
+    The text is validated first (as ``load_config`` will read it back), an existing file
+    is kept unless ``force``, and the file is written aside and renamed into place, so a
+    half-written ptest.toml never exists. Returns the path written.
+    """
+    import tomllib
+
+    from ptest_tui.config.schema import validate
+
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder", "pass a folder to initialise")
+    path = folder / CONFIG_FILE
+    if path.exists() and not force:
+        raise UsageError(
+            f"{path} already exists", "pass --force to overwrite it, or edit it by hand"
+        )
+    text = template_text(name)
+    validate(tomllib.loads(text), f"template {name}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, text)
+    except OSError as exc:
+        # Read-only folder, a file where a parent folder should be, a full disk...
+        reason = exc.strerror or type(exc).__name__
+        raise WorkspaceError(
+            f"cannot write {path}: {reason}",
+            "pick a folder you can write to (every part of the path must be a folder)",
+        ) from None
+    return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A half-written ptest.toml would break every later command; write aside, then rename.
+    # open(..., "x") keeps the usual umask permissions (mkstemp would make it 0600).
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temp.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

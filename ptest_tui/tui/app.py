@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Footer, Header, Input, TabbedContent, Tab
 from textual.worker import get_current_worker
 
 from ptest_tui.errors import PtestError
+from ptest_tui.events import MonitorSample
 from ptest_tui.session import EnvView, Session
 from ptest_tui.tui.actions import EnvActions
 from ptest_tui.tui.bridge import (
@@ -37,17 +38,20 @@ from ptest_tui.tui.bridge import (
 from ptest_tui.tui.messages import DetailLoaded, EnginesChecked, EnvsLoaded
 from ptest_tui.tui.screens.create_env import CreateEnvScreen
 from ptest_tui.tui.screens.help import HelpScreen, Section, app_sections
-from ptest_tui.tui.themes import DEFAULT_THEME, shipped_themes
+from ptest_tui.tui.theme_reload import ThemeFilesChanged, ThemeLibrary
+from ptest_tui.tui.themes import DEFAULT_THEME
 from ptest_tui.tui.widgets.env_detail import EnvDetailPanel, load_detail
 from ptest_tui.tui.widgets.env_table import EnvRow, EnvTable, FilterInput
 from ptest_tui.tui.widgets.log_pane import LogPane, describe_event
+from ptest_tui.tui.widgets.resources_pane import UsageUpdated
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
 MAIN_SCREEN_ACTIONS = frozenset(
     {"create", "delete", "exec", "repair", "cleanup", "stop", "refresh", "filter", "help",
-     "clear_log", "leave", "migrate", "snapshot", "install", "objects", "pane"}
+     "clear_log", "leave", "migrate", "snapshot", "install", "objects", "pane", "run",
+     "uninstall"}
 )
 COMPACT_BELOW = 110  # terminal columns under which the footer drops its padding
 
@@ -66,9 +70,9 @@ class PtestApp(EnvActions):
                 tooltip="Delete the selected environment (asks first)"),
         Binding("e", "exec", "Exec", id="exec",
                 tooltip="Run a command in the selected environment; output goes to the log"),
-        Binding("R", "repair", "Repair", id="repair",
+        Binding("R", "repair", "Repair", show=False, id="repair",
                 tooltip="Repair: rebuild the selected environment from its stored spec"),
-        Binding("x", "cleanup", "Cleanup", id="cleanup",
+        Binding("x", "cleanup", "Cleanup", show=False, id="cleanup",
                 tooltip="Clean up broken environments and leftovers (asks first)"),
         Binding("S", "stop", "Stop", show=False, id="stop",
                 tooltip="Stop what runs in the selected environment"),
@@ -88,7 +92,11 @@ class PtestApp(EnvActions):
                 tooltip="Show live resource graphs"),
         Binding("4", "pane('results')", "Results", show=False, id="pane_results",
                 tooltip="Show test runs and their results"),
-        Binding("r", "refresh", "Refresh", show=False, id="refresh",
+        Binding("r", "run", "Run", id="run",
+                tooltip="Run suites in the selected environment (dialog)"),
+        Binding("u", "uninstall", "Uninstall", show=False, id="uninstall",
+                tooltip="Uninstall packages: the selected env's packages, to pick from"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="refresh",
                 tooltip="Refresh now (the list also refreshes itself every 2 s)"),
         Binding("slash", "filter", "Filter", show=False, id="filter",
                 tooltip="Filter the table as you type"),
@@ -106,14 +114,15 @@ class PtestApp(EnvActions):
         self.sub_title = session.config.workspace_name
         self.bridge = EventBridge(self, session.bus)
         self.views: dict[str, EnvView] = {}
+        self.usage: dict[str, MonitorSample] = {}  # latest sample per monitor key
         self.unavailable: dict[str, str | None] = {}
         self._refresh_again = False
         self._refresh_error = ""
         self._select_after_refresh: str | None = None
         self._restore_logging: object = None
-        self.themes: list[Theme] = shipped_themes()
-        for theme in self.themes:
-            self.register_theme(theme)
+        # Shipped themes plus the workspace's themes/*.toml, registered; reloaded live.
+        self.theme_library = ThemeLibrary(session.workspace.root)
+        self.themes: list[Theme] = self.theme_library.load(self)
         wanted = session.config.ui.theme or DEFAULT_THEME
         self._theme_problem = "" if wanted in self.available_themes else wanted
         self.theme = DEFAULT_THEME if self._theme_problem else wanted
@@ -195,9 +204,11 @@ class PtestApp(EnvActions):
         # ptest.toml edits apply live; [monitor] thresholds raise notifications.
         self.live = LiveWatch(self.session).start()
         self._apply_keymap()
+        self.theme_library.start(self)  # reports broken theme files, then watches them
 
     def on_unmount(self) -> None:
         """Disconnect from the engine and stop anything still running."""
+        self.theme_library.stop()
         live = getattr(self, "live", None)
         if live is not None:
             live.stop()
@@ -212,6 +223,10 @@ class PtestApp(EnvActions):
 
     def _on_theme_changed(self, theme: Theme) -> None:
         self.table.redraw(force=True)
+
+    def on_theme_files_changed(self, message: ThemeFilesChanged) -> None:
+        """A theme file changed on disk: re-read it; the theme in use is re-applied."""
+        self.theme_library.apply(self, message.paths)
 
     # -- loading ------------------------------------------------------------------------
 
@@ -282,13 +297,22 @@ class PtestApp(EnvActions):
     def render_rows(self) -> None:
         """Rebuild the table rows from the listing and what is running."""
         rows = [
-            EnvRow.from_view(view, self.session.config.envs.get(name), self.activity.get(name, ""))
+            EnvRow.from_view(view, self.session.config.envs.get(name), self.activity.get(name, ""),
+                             self.usage.get(f"env:{name}"))
             for name, view in self.views.items()
         ]
         self.table.set_rows(rows)
 
+    def on_usage_updated(self, message: UsageUpdated) -> None:
+        """The monitor ticked: the table's CPU and memory cells follow (changed cells only)."""
+        self.usage = message.latest
+        if self.views:
+            self.render_rows()
+
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         """Show the detail if it is still the selected env."""
+        if not self.screen_stack or not self.screen_stack[0].query(EnvTable):
+            return  # a detail that arrives after the app closed
         if message.detail.name == self.selected:
             self.query_one(EnvDetailPanel).show(message.detail)
 
@@ -339,6 +363,7 @@ class PtestApp(EnvActions):
             ConfigReloadFailed,
             MonitorAlert,
             MonitorSample,
+            PackageInstallFailed,
         )
 
         event = message.event
@@ -352,6 +377,9 @@ class PtestApp(EnvActions):
         if isinstance(event, MonitorAlert):
             self.notify(event.message, title="Threshold crossed", severity="warning",
                         markup=False, timeout=8)
+        elif isinstance(event, PackageInstallFailed) and not self._reports_itself(event.env):
+            self.notify(f"{event.env}: {event.message}", title="Install failed",
+                        severity="error", markup=False, timeout=8)
         elif isinstance(event, ConfigReloadFailed):
             self.notify(event.message + (f"\nhint: {event.hint}" if event.hint else ""),
                         title="ptest.toml not reloaded", severity="error", markup=False,
@@ -363,6 +391,17 @@ class PtestApp(EnvActions):
             text, variable = line
             self.log_pane.event_line(message.event.at, text, variable)
         self.request_refresh()
+
+    def _reports_itself(self, env: str) -> bool:
+        """Whether an action started here in ``env`` will report its own failure.
+
+        Installs from the Packages pane and env actions (create with packages, exec) say
+        what failed when they end; installs made by a plan, a run or a migration do not.
+        """
+        from ptest_tui.tui.widgets.packages_pane import PackagesPane
+
+        panes = self.query(PackagesPane)
+        return env in self.activity or any(pane.job_running(env, "change") for pane in panes)
 
     # -- panes --------------------------------------------------------------------------
 
@@ -382,8 +421,10 @@ class PtestApp(EnvActions):
         """1-4: show a pane and put the focus in it."""
         self.query_one(TabbedContent).active = f"tab-{name}"
         target = self.query_one(self.PANES[name])
-        focusable = [w for w in target.query("*") if w.focusable] or [target]
-        self.set_focus(focusable[0])
+        focusable = [w for w in target.query("*") if w.focusable]
+        # Not a pane's filter field: the next key (m, q, 1...) must act, not filter (/ does).
+        keys_act = [w for w in focusable if not isinstance(w, Input)]
+        self.set_focus((keys_act or focusable or [target])[0])
 
     def action_install(self) -> None:
         """i: install packages into the selected env (the packages pane's dialog)."""
@@ -393,6 +434,17 @@ class PtestApp(EnvActions):
 
         self.action_pane("packages")
         self.query_one("#packages", PackagesPane).action_install()
+
+    def action_run(self) -> None:
+        """r: the run dialog, with the selected env first; the run shows in Results."""
+        self._in_pane("results", "action_run")
+
+    def action_uninstall(self) -> None:
+        """u: the selected env's packages, focused, to pick the one to uninstall (u again)."""
+        if self._need_selection("uninstall from") is None:
+            return
+        self.action_pane("packages")
+        self.notify("pick a package, then press u to uninstall it", markup=False, timeout=4)
 
     def action_objects(self) -> None:
         """o: the objects table under the environments."""
@@ -466,7 +518,7 @@ class PtestApp(EnvActions):
     # -- simple actions -----------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        """r: re-read everything now, including the selected env's engine status."""
+        """Ctrl+R: re-read everything now, including the selected env's engine status."""
         self.request_refresh()
         self.check_engines()
         name = self.selected
@@ -524,8 +576,11 @@ class PtestApp(EnvActions):
             ("Repair environment", "Rebuild the selected broken environment (R)",
              self.action_repair),
             ("Clean up", "Remove broken environments and leftovers (x)", self.action_cleanup),
-            ("Stop", "Stop what runs in the selected environment (s)", self.action_stop),
-            ("Refresh", "Re-read environments and engine status (r)", self.action_refresh),
+            ("Stop", "Stop what runs in the selected environment (S)", self.action_stop),
+            ("Refresh", "Re-read environments and engine status (Ctrl+R)",
+             self.action_refresh),
+            ("Uninstall packages", "Pick a package of the selected env to remove (u)",
+             self.action_uninstall),
             ("Filter environments", "Focus the table filter (/)", self.action_filter),
             ("Clear log", "Empty the log pane (Ctrl+L)", self.action_clear_log),
             ("Migrate environment", "Rebuild the selected env at another level (m)",
@@ -534,10 +589,22 @@ class PtestApp(EnvActions):
              self.action_snapshot),
             ("Install packages", "Install into the selected environment (i)",
              self.action_install),
-            ("Run suites", "Choose suites, envs and parallelism, then run (4, r)",
-             partial(self._in_pane, "results", "action_run")),
+            ("Run suites", "Choose suites, envs and parallelism, then run (r)",
+             self.action_run),
             ("Run a plan", "Run a batch plan file, as --batch does (4, P)",
              partial(self._in_pane, "results", "action_run_plan")),
+            ("Lock packages", "Write the selected env's lock file (2, l)",
+             partial(self._in_pane, "packages", "action_lock")),
+            ("Check packages", "Missing and conflicting requirements (2, K)",
+             partial(self._in_pane, "packages", "action_check")),
+            ("Rerun failed", "Rerun what failed in the selected run (4, F)",
+             partial(self._in_pane, "results", "action_rerun_failed")),
+            ("Open the HTML report", "Of the selected run, written first if missing (4, h)",
+             partial(self._in_pane, "results", "action_report")),
+            ("Show resources", "Live CPU, memory and disk I/O graphs (3)",
+             partial(self.action_pane, "resources")),
+            ("Follow an object's log", "The selected test object's log (o, L)",
+             partial(self._in_pane, "objects", "action_log")),
             ("Add an object", "A database, web app or service (o, a)",
              partial(self._in_pane, "objects", "action_add")),
             ("Start or stop the object", "The selected test object (o, o)",
@@ -549,7 +616,8 @@ class PtestApp(EnvActions):
         for theme in self.themes:
             yield SystemCommand(
                 f"Switch theme: {theme.name}",
-                f"Use the {theme.name} theme shipped with ptest-tui (saved in ptest.toml)",
+                f"Use the {theme.name} theme {self.theme_library.origin(theme.name)}"
+                " (saved in ptest.toml)",
                 partial(self.switch_theme, theme.name),
             )
         yield from super().get_system_commands(screen)

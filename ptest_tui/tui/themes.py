@@ -4,6 +4,9 @@ A theme file is flat TOML: ``name``, ``dark`` and colors (``primary``, ``seconda
 ``accent``, ``foreground``, ``background``, ``surface``, ``panel``, ``error``, ``warning``,
 ``success``), plus an optional ``[variables]`` table of extra CSS variables. Files are
 validated so a typo names the file and the key instead of failing deep inside Textual.
+
+A workspace may add its own theme files, in the same format, in a ``themes/`` folder next
+to its ptest.toml (:func:`workspace_theme_dir`); ``theme_reload.py`` loads and watches both.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from textual.color import Color, ColorParseError
@@ -33,6 +37,7 @@ COLOR_KEYS = (
     "success",
 )
 REQUIRED_KEYS = ("name", "primary")
+WORKSPACE_THEMES = "themes"  # the folder next to ptest.toml that holds a workspace's themes
 
 
 def theme_files() -> list[Traversable]:
@@ -92,13 +97,27 @@ def parse_theme(data: dict[str, Any], where: str) -> Theme:
     )
 
 
-def load_theme(source: Traversable) -> Theme:
-    """Read and validate one theme file."""
+def load_theme(source: Traversable, where: str = "") -> Theme:
+    """Read and validate one theme file; errors name ``where`` (default: the file name)."""
+    where = where or source.name
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source.name}: invalid TOML: {exc}", "fix the theme file") from None
-    return parse_theme(data, source.name)
+        raise ConfigError(f"{where}: invalid TOML: {exc}", "fix the theme file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read: {exc}", "check the file") from None
+    return parse_theme(data, where)
+
+
+def shipped_theme_dir() -> Path | None:
+    """The folder of the shipped theme files on disk (None when installed as a zip)."""
+    folder = resources.files("ptest_tui.themes")
+    return folder if isinstance(folder, Path) else None
+
+
+def workspace_theme_dir(root: Path) -> Path:
+    """Where a workspace keeps its own theme files: ``themes/`` next to ptest.toml."""
+    return root / WORKSPACE_THEMES
 
 
 def shipped_themes() -> list[Theme]:

@@ -16,7 +16,7 @@ from ptest_tui.tui.screens.confirm import ConfirmScreen
 from ptest_tui.tui.screens.create_env import CreateEnvScreen
 from ptest_tui.tui.screens.run_command import RunCommandScreen
 from ptest_tui.tui.widgets.env_table import EnvTable, FilterInput
-from ptest_tui.tui.widgets.log_pane import LogPane
+from ptest_tui.tui.widgets.log_pane import LogFilter, LogPane
 
 Section = tuple[str, Sequence[tuple[str, str]]]
 
@@ -104,6 +104,8 @@ def app_sections(app_bindings: Sequence[BindingType]) -> list[Section]:
                                 *key_rows(EnvTable.BINDINGS, display)]),
         ("Filter", key_rows(FilterInput.BINDINGS, display)),
         ("Log pane", key_rows(LogPane.BINDINGS, display)),
+        ("Log filter", [("type", "Show only log lines containing the text (any case)"),
+                        *key_rows(LogFilter.BINDINGS, display)]),
         ("Create dialog", [("Tab", "Next field"), ("← / →", "Choose the isolation level"),
                            ("Enter", "Create"), *key_rows(CreateEnvScreen.BINDINGS, display)]),
         ("Run-command dialog", [("Enter", "Run"),

@@ -10,17 +10,36 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input
 
+from ptest_tui.events import MonitorSample
 from ptest_tui.session import EnvView
 from ptest_tui.tui.style import status_look, theme_color
 
 MIN_SUMMARY_WIDTH = 16
 COLUMNS = (("name", "Name"), ("isolation", "Isolation"), ("status", "Status"),
-           ("python", "Python"), ("summary", "Summary"))
+           ("python", "Python"), ("packages", "Pkgs"), ("cpu", "CPU"), ("memory", "Mem"),
+           ("summary", "Summary"))
+NUMERIC = frozenset({"packages", "cpu", "memory"})  # right-aligned
+UNKNOWN = "—"
+ACTIVITY_IN_STATUS = 18  # characters of "installing ..." in the status cell (no summary)
 
 
 def _shorten(text: str, width: int) -> str:
     text = " ".join(text.split())  # errors can span lines; a cell shows one
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cpu_text(percent: float | None) -> str:
+    """CPU in percent of one core, whole numbers (a cell that flickers less)."""
+    return UNKNOWN if percent is None else f"{percent:.0f}%"
+
+
+def memory_text(amount: int | None) -> str:
+    """Resident memory: ``85M``, ``1.2G``; whole MiB below 10 GiB wide enough to read."""
+    if amount is None:
+        return UNKNOWN
+    if amount >= 1024**3:
+        return f"{amount / 1024**3:.1f}G"
+    return f"{amount / 1024**2:.0f}M"
 
 
 @dataclass(frozen=True)
@@ -33,12 +52,20 @@ class EnvRow:
     python: str
     summary: str
     activity: str = ""
+    packages: int | None = None  # installed distributions, as last seen (store)
+    cpu: str = UNKNOWN  # live, from the monitor: already rounded for display
+    memory: str = UNKNOWN
 
     @classmethod
     def from_view(
-        cls, view: EnvView, declared: Mapping[str, Any] | None = None, activity: str = ""
+        cls,
+        view: EnvView,
+        declared: Mapping[str, Any] | None = None,
+        activity: str = "",
+        usage: MonitorSample | None = None,
     ) -> EnvRow:
-        """Build a row from a session listing entry (``declared``: its ptest.toml table)."""
+        """Build a row from a session listing entry (``declared``: its ptest.toml table;
+        ``usage``: the env's latest monitor sample)."""
         record = view.record
         spec: Mapping[str, Any] = record.spec if record else (declared or {})
         state = record.engine_state if record else {}
@@ -49,7 +76,12 @@ class EnvRow:
             summary = str(spec["description"])
         else:
             summary = view.reason
-        return cls(view.name, view.isolation, view.status, python, summary, activity)
+        cpu = memory = UNKNOWN
+        if usage is not None and usage.state in ("running", "idle"):
+            cpu, memory = cpu_text(usage.cpu_percent), memory_text(usage.memory_bytes)
+        packages = record.package_count if record else None
+        return cls(view.name, view.isolation, view.status, python, summary, activity,
+                   packages, cpu, memory)
 
     def matches(self, needle: str) -> bool:
         """Whether the filter text ``needle`` occurs in any column (case-insensitive)."""
@@ -58,6 +90,18 @@ class EnvRow:
             return True
         haystack = " ".join((self.name, self.isolation, self.status, self.python, self.summary))
         return needle in haystack.lower()
+
+    def status_text(self, with_activity: bool) -> str:
+        """The status cell's text; ``with_activity`` when no summary column shows it."""
+        if with_activity and self.activity:
+            return "⟳ " + _shorten(self.activity, ACTIVITY_IN_STATUS)
+        return self.status
+
+    def plain_cells(self, with_activity: bool = False) -> tuple[str, ...]:
+        """The text of every column but the summary (for widths)."""
+        packages = UNKNOWN if self.packages is None else str(self.packages)
+        return (self.name, self.isolation, f"? {self.status_text(with_activity)}",
+                self.python or UNKNOWN, packages, self.cpu, self.memory)
 
 
 class EnvTable(DataTable[Any]):
@@ -76,6 +120,7 @@ class EnvTable(DataTable[Any]):
         self.filter_text = ""
         self._shown: tuple[EnvRow, ...] | None = None
         self._shown_theme = ""
+        self._layout_shown: tuple[int, int] = (0, 0)
 
     def on_mount(self) -> None:
         """Create the columns."""
@@ -125,7 +170,11 @@ class EnvTable(DataTable[Any]):
         self.move_cursor(row=names.index(name))
         return True
 
-    def _status_cell(self, row: EnvRow) -> Text:
+    def _status_cell(self, row: EnvRow, with_activity: bool) -> Text:
+        if with_activity and row.activity:
+            # Narrow: the summary column is gone, so what runs shows in the status.
+            accent = theme_color(self.app, "accent")
+            return Text(row.status_text(True), style=accent)
         look = status_look(row.status)
         color = theme_color(self.app, look.variable)
         return Text.assemble((look.icon, color), " ", (row.status, color))
@@ -133,18 +182,20 @@ class EnvTable(DataTable[Any]):
     def _layout(self, rows: tuple[EnvRow, ...]) -> tuple[int, int]:
         """How many columns fit, and the room left for the summary.
 
-        Narrow terminals drop the summary, then the Python column, instead of making the
-        table scroll sideways.
+        Narrow terminals drop the summary, then memory, CPU, packages and Python, instead of
+        making the table scroll sideways.
         """
         available = self.scrollable_content_region.width or 100
         pad = 2 * self.cell_padding
         widths = []
         for index, (_key, label) in enumerate(COLUMNS[:-1]):
-            cells = [(r.name, r.isolation, f"? {r.status}", r.python or "—")[index] for r in rows]
+            cells = [row.plain_cells()[index] for row in rows]
             widths.append(max([len(label), *map(len, cells)]) + pad)
         room = available - sum(widths) - pad - 1
         if room >= MIN_SUMMARY_WIDTH:
             return len(COLUMNS), room
+        # No summary: activity goes in the status cell, which may need more room.
+        widths[2] = max([widths[2], *(len(r.plain_cells(True)[2]) + pad for r in rows)])
         count = len(COLUMNS) - 1
         while count > 2 and sum(widths[:count]) > available:
             count -= 1
@@ -162,34 +213,69 @@ class EnvTable(DataTable[Any]):
         """Fit the summary column to the new width."""
         self.redraw(force=True)
 
+    def _cells(self, row: EnvRow, count: int, width: int) -> list[Any]:
+        packages = UNKNOWN if row.packages is None else str(row.packages)
+        cells: list[Any] = [
+            Text(row.name, style="bold"),
+            row.isolation,
+            self._status_cell(row, count < len(COLUMNS)),
+            row.python or UNKNOWN,
+            Text(packages, justify="right"),
+            Text(row.cpu, justify="right"),
+            Text(row.memory, justify="right"),
+            self._summary_cell(row, width) if count == len(COLUMNS) else "",
+        ]
+        return cells[:count]
+
     def _redraw(self) -> None:
         shown = tuple(row for row in self.rows_all if row.matches(self.filter_text))
         theme = self.app.theme
         if shown == self._shown and theme == self._shown_theme:
             return
+        previous = self._shown
         keep = self.selected_name
         keep_index = self.cursor_row
         self._shown, self._shown_theme = shown, theme
-        count, width = self._layout(shown)
+        layout = self._layout(shown)
+        if previous is not None and self._update_in_place(previous, shown, layout):
+            return
+        self._layout_shown = layout
+        count, width = layout
         # Auto-width columns never shrink, so start from fresh columns each time; otherwise
         # one long summary would leave the table scrolling sideways for good.
         self.clear(columns=True)
         self._add_columns(count)
         for row in shown:
-            cells = (
-                Text(row.name, style="bold"),
-                row.isolation,
-                self._status_cell(row),
-                row.python or "—",
-                self._summary_cell(row, width) if count == len(COLUMNS) else "",
-            )
-            self.add_row(*cells[:count], key=row.name)
+            self.add_row(*self._cells(row, count, width), key=row.name)
         names = [row.name for row in shown]
         if keep in names:
             self.move_cursor(row=names.index(keep), animate=False)
         elif names:
             # The selected env vanished (deleted elsewhere): stay at the same height.
             self.move_cursor(row=min(keep_index, len(names) - 1), animate=False)
+
+    def _update_in_place(
+        self, previous: tuple[EnvRow, ...], shown: tuple[EnvRow, ...], layout: tuple[int, int]
+    ) -> bool:
+        """Change only the cells that differ when the same rows keep the same layout.
+
+        Live CPU and memory change every second; rebuilding the whole table for them
+        would cost a full relayout per tick (and reset the scroll position).
+        """
+        if layout != self._layout_shown or len(previous) != len(shown):
+            return False
+        if any(old.name != new.name for old, new in zip(previous, shown, strict=True)):
+            return False
+        count, width = layout
+        keys = [key for key, _label in COLUMNS[:count]]
+        for old, new in zip(previous, shown, strict=True):
+            if old == new:
+                continue
+            before, after = self._cells(old, count, width), self._cells(new, count, width)
+            for key, cell_before, cell_after in zip(keys, before, after, strict=True):
+                if cell_before != cell_after:
+                    self.update_cell(new.name, key, cell_after)
+        return True
 
 
 class FilterInput(Input):

@@ -1,13 +1,20 @@
-"""The log pane: engine events, logging records and command output, newest at the bottom."""
+"""The log pane: engine events, logging records and command output, newest at the bottom.
+
+``/`` in the pane opens a filter line above it: only lines containing the text (any case)
+stay visible, lines written meanwhile that match appear live, Esc clears the filter. The
+pane keeps its own bounded history (``log_model.LogHistory``) so a filter also applies to
+lines written before it, and clearing the filter brings every line back.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import RichLog
+from textual.widget import Widget
+from textual.widgets import Input, RichLog
 
 from ptest_tui.events import (
     CleanupRemoved,
@@ -22,34 +29,52 @@ from ptest_tui.events import (
     OutputLine,
 )
 from ptest_tui.tui.style import clock, theme_color
+from ptest_tui.tui.widgets.log_model import LogHistory, join_lines
 
 MAX_LINES = 5000
 WELCOME = "Events and command output appear here."
 
 
 class LogPane(RichLog):
-    """A RichLog with vim keys and helpers for event lines and output bursts."""
+    """A RichLog with vim keys, a text filter, and helpers for event lines and output bursts."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
         Binding("g", "scroll_home", "Top", show=False),
         Binding("G", "scroll_end", "Bottom", show=False),
+        # The pane's own "/" wins over the app's (which filters the environments table)
+        # because the focused widget's bindings are checked first.
+        Binding("slash", "filter", "Filter log", show=False,
+                tooltip="Filter the log: show only lines containing the text (any case)"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id, max_lines=MAX_LINES, min_width=20, wrap=True, markup=False, highlight=False
         )
+        self.history = LogHistory(MAX_LINES)
+        self.filter_box: LogFilter | None = None
 
     def on_mount(self) -> None:
         """Start with a hint instead of an empty box."""
-        self.write(Text(WELCOME, style=theme_color(self.app, "foreground-muted")))
+        # Not kept in the history: it is a hint, not something that happened.
+        super().write(Text(WELCOME, style=theme_color(self.app, "foreground-muted")))
+
+    def add(self, text: Text) -> None:
+        """Keep ``text`` in the history and show the lines the filter lets through."""
+        shown = self.history.add(text)
+        if not self.history.query:
+            super().write(text)  # unfiltered: one write per burst, as it came
+            return
+        if shown:
+            super().write(join_lines(shown))
+        self._show_summary()
 
     def event_line(self, at: float, text: str, variable: str = "foreground") -> None:
         """One engine event or status line, with its local time."""
         muted = theme_color(self.app, "foreground-muted")
-        self.write(Text.assemble((clock(at) + " ", muted), (text, theme_color(self.app, variable))))
+        self.add(Text.assemble((clock(at) + " ", muted), (text, theme_color(self.app, variable))))
 
     def output_lines(self, lines: Sequence[OutputLine], dropped: int = 0) -> None:
         """A burst of command output, written at once (one render per burst)."""
@@ -67,11 +92,94 @@ class LogPane(RichLog):
             # Tools may color their output; keep the colors, drop other escape codes.
             style = warn if line.stream == "stderr" else ""
             text.append_text(Text.from_ansi(line.line, style=style))
-        self.write(text)
+        self.add(text)
 
     def plain_lines(self) -> list[str]:
-        """The text of every line held (tests, copy)."""
+        """The text of every line shown (tests, copy)."""
         return [strip.text.rstrip() for strip in self.lines]
+
+    def history_text(self) -> list[str]:
+        """The plain text of every kept line, filtered out or not (tests, copy)."""
+        return [line.plain for line in self.history.lines]
+
+    def clear(self) -> Self:
+        """Empty the pane and forget its history (Ctrl+L); a filter stays active."""
+        self.history.clear()
+        super().clear()
+        self._show_summary()
+        return self
+
+    # -- filter -------------------------------------------------------------------------
+
+    @property
+    def filter_text(self) -> str:
+        """The active filter ("" when every line shows)."""
+        return self.history.query
+
+    def set_filter(self, query: str) -> None:
+        """Show only the kept lines containing ``query`` (any case); "" shows them all."""
+        if query == self.history.query:
+            return
+        self.history.query = query
+        super().clear()
+        shown = self.history.matching()
+        if shown:
+            super().write(join_lines(shown))
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        self.border_subtitle = self.history.summary()
+
+    async def action_filter(self) -> None:
+        """/: open the filter line above the log and put the cursor in it."""
+        box = self.filter_box
+        if box is None:
+            parent = self.parent
+            if not isinstance(parent, Widget):
+                return
+            # Mounted beside the pane on first use: a RichLog does not lay out children.
+            box = self.filter_box = LogFilter(self, id=f"{self.id or 'log'}-filter")
+            await parent.mount(box, before=self)
+        box.display = True
+        box.focus()
+
+
+class LogFilter(Input):
+    """The log's filter line: filters as you type; Enter keeps it, Esc clears it."""
+
+    DEFAULT_CSS = """
+    LogFilter {
+        border: none;
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    LogFilter:focus {
+        border: none;  /* Input:focus would draw a tall border */
+        background: $panel-lighten-1;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave(True)", "Clear the log filter", show=False),
+        Binding("enter,down", "leave(False)", "Back to the log, keeping the filter", show=False),
+    ]
+
+    def __init__(self, pane: LogPane, *, id: str | None = None) -> None:
+        super().__init__(placeholder="/ filter the log (Esc clears)", id=id)
+        self.pane = pane
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter the log as the text changes."""
+        event.stop()  # the app's handlers filter other things on Input.Changed
+        self.pane.set_filter(event.value)
+
+    def action_leave(self, clear: bool) -> None:
+        """Back to the log; Esc also clears the filter and hides this line."""
+        if clear:
+            self.value = ""
+            self.pane.set_filter("")  # at once, not when the Changed message arrives
+            self.display = False
+        self.pane.focus()
 
 
 def describe_event(event: Event) -> tuple[str, str] | None:

@@ -65,6 +65,17 @@ class SamplesArrived(Message, bubble=False):
     """The monitor ticked (posted from its thread; one waits at most)."""
 
 
+class UsageUpdated(Message):
+    """New samples are in: the environments table shows each env's latest CPU and memory.
+
+    Bubbles to the app; at most one per monitor tick.
+    """
+
+    def __init__(self, latest: dict[str, MonitorSample]) -> None:
+        super().__init__()
+        self.latest = latest
+
+
 class TargetChecked(Message, bubble=False):
     """Whether an env or object can be measured (None) or why not."""
 
@@ -176,6 +187,8 @@ class ResourcesPane(Vertical):
         """Redraw now, or when the redraw budget allows."""
         with self._lock:
             self._announced = False
+        if self.monitor is not None:
+            self.post_message(UsageUpdated(self.monitor.latest()))
         self._request_draw()
 
     def _request_draw(self) -> None:
