@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -27,7 +26,6 @@ from textual.worker import get_current_worker
 from ptest_tui.errors import PtestError
 from ptest_tui.events import MonitorSample
 from ptest_tui.session import EnvView, Session
-from ptest_tui.tui.actions import EnvActions
 from ptest_tui.tui.bridge import (
     EngineEvent,
     EventBridge,
@@ -36,6 +34,7 @@ from ptest_tui.tui.bridge import (
     capture_logging,
 )
 from ptest_tui.tui.messages import DetailLoaded, EnginesChecked, EnvsLoaded
+from ptest_tui.tui.pane_actions import PaneActions
 from ptest_tui.tui.screens.create_env import CreateEnvScreen
 from ptest_tui.tui.screens.help import HelpScreen, Section, app_sections
 from ptest_tui.tui.theme_reload import ThemeFilesChanged, ThemeLibrary
@@ -56,7 +55,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
 COMPACT_BELOW = 110  # terminal columns under which the footer drops its padding
 
 
-class PtestApp(EnvActions):
+class PtestApp(PaneActions):
     """ptest-tui's full-screen app over one :class:`Session`."""
 
     CSS_PATH = "app.tcss"
@@ -403,82 +402,6 @@ class PtestApp(EnvActions):
         panes = self.query(PackagesPane)
         return env in self.activity or any(pane.job_running(env, "change") for pane in panes)
 
-    # -- panes --------------------------------------------------------------------------
-
-    PANES: ClassVar[dict[str, str]] = {
-        "envs": "#envs", "packages": "#packages", "resources": "#resources",
-        "results": "#results",
-    }
-
-    def _panes(self) -> list[Any]:
-        """The panes that follow the selection and the engine events."""
-        found: list[Any] = []
-        for selector in ("#objects", "#packages", "#resources", "#results"):
-            found.extend(self.query(selector))
-        return found
-
-    def action_pane(self, name: str) -> None:
-        """1-4: show a pane and put the focus in it."""
-        self.query_one(TabbedContent).active = f"tab-{name}"
-        target = self.query_one(self.PANES[name])
-        focusable = [w for w in target.query("*") if w.focusable]
-        # Not a pane's filter field: the next key (m, q, 1...) must act, not filter (/ does).
-        keys_act = [w for w in focusable if not isinstance(w, Input)]
-        self.set_focus((keys_act or focusable or [target])[0])
-
-    def action_install(self) -> None:
-        """i: install packages into the selected env (the packages pane's dialog)."""
-        if self._need_selection("install into") is None:
-            return
-        from ptest_tui.tui.widgets.packages_pane import PackagesPane
-
-        self.action_pane("packages")
-        self.query_one("#packages", PackagesPane).action_install()
-
-    def action_run(self) -> None:
-        """r: the run dialog, with the selected env first; the run shows in Results."""
-        self._in_pane("results", "action_run")
-
-    def action_uninstall(self) -> None:
-        """u: the selected env's packages, focused, to pick the one to uninstall (u again)."""
-        if self._need_selection("uninstall from") is None:
-            return
-        self.action_pane("packages")
-        self.notify("pick a package, then press u to uninstall it", markup=False, timeout=4)
-
-    def action_objects(self) -> None:
-        """o: the objects table under the environments."""
-        self.query_one(TabbedContent).active = "tab-envs"
-        focusable = [w for w in self.query_one("#objects").query("*") if w.focusable]
-        if focusable:
-            self.set_focus(focusable[0])
-
-    def _in_pane(self, pane: str, action: str) -> None:
-        """Show ``pane`` and run one of its actions (for the command palette)."""
-        if pane == "objects":
-            self.action_objects()
-        else:
-            self.action_pane(pane)
-        getattr(self.query_one(f"#{pane}"), action)()
-
-    def action_migrate(self) -> None:
-        """m: migrate the selected env (choose the level, watch each step)."""
-        from ptest_tui.tui.screens.migrate import MigrateScreen
-
-        view = self._need_selection("migrate")
-        if view is not None:
-            self.push_screen(MigrateScreen(self.session, view.name, unavailable=self.unavailable),
-                             lambda _result: self.request_refresh())
-
-    def action_snapshot(self) -> None:
-        """s: snapshot the selected env, or restore one of its snapshots."""
-        from ptest_tui.tui.screens.snapshots import SnapshotScreen
-
-        view = self._need_selection("snapshot")
-        if view is not None:
-            self.push_screen(SnapshotScreen(self.session, view.name),
-                             lambda _result: self.request_refresh())
-
     def _apply_keymap(self) -> None:
         """``[ui] keymap``: action = "keys" (comma-separated alternatives), by binding id."""
         keymap = dict(self.session.config.ui.keymap)
@@ -568,57 +491,8 @@ class PtestApp(EnvActions):
         self.notify(f"theme {name} saved in {path.name}", markup=False, timeout=3)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The command palette: the same actions as the keys, and one entry per theme."""
-        actions = (
-            ("Create environment", "Open the create dialog (c)", self.action_create),
-            ("Delete environment", "Delete the selected environment (d)", self.action_delete),
-            ("Run a command", "Run a command in the selected environment (e)", self.action_exec),
-            ("Repair environment", "Rebuild the selected broken environment (R)",
-             self.action_repair),
-            ("Clean up", "Remove broken environments and leftovers (x)", self.action_cleanup),
-            ("Stop", "Stop what runs in the selected environment (S)", self.action_stop),
-            ("Refresh", "Re-read environments and engine status (Ctrl+R)",
-             self.action_refresh),
-            ("Uninstall packages", "Pick a package of the selected env to remove (u)",
-             self.action_uninstall),
-            ("Filter environments", "Focus the table filter (/)", self.action_filter),
-            ("Clear log", "Empty the log pane (Ctrl+L)", self.action_clear_log),
-            ("Migrate environment", "Rebuild the selected env at another level (m)",
-             self.action_migrate),
-            ("Snapshot or restore", "Snapshot the selected env, or restore one (s)",
-             self.action_snapshot),
-            ("Install packages", "Install into the selected environment (i)",
-             self.action_install),
-            ("Run suites", "Choose suites, envs and parallelism, then run (r)",
-             self.action_run),
-            ("Run a plan", "Run a batch plan file, as --batch does (4, P)",
-             partial(self._in_pane, "results", "action_run_plan")),
-            ("Lock packages", "Write the selected env's lock file (2, l)",
-             partial(self._in_pane, "packages", "action_lock")),
-            ("Check packages", "Missing and conflicting requirements (2, K)",
-             partial(self._in_pane, "packages", "action_check")),
-            ("Rerun failed", "Rerun what failed in the selected run (4, F)",
-             partial(self._in_pane, "results", "action_rerun_failed")),
-            ("Open the HTML report", "Of the selected run, written first if missing (4, h)",
-             partial(self._in_pane, "results", "action_report")),
-            ("Show resources", "Live CPU, memory and disk I/O graphs (3)",
-             partial(self.action_pane, "resources")),
-            ("Follow an object's log", "The selected test object's log (o, L)",
-             partial(self._in_pane, "objects", "action_log")),
-            ("Add an object", "A database, web app or service (o, a)",
-             partial(self._in_pane, "objects", "action_add")),
-            ("Start or stop the object", "The selected test object (o, o)",
-             partial(self._in_pane, "objects", "action_start_stop")),
-            ("Keys", "Show every key (?)", self.action_help),
-        )
-        for title, help_text, callback in actions:
-            yield SystemCommand(title, help_text, callback)
-        for theme in self.themes:
-            yield SystemCommand(
-                f"Switch theme: {theme.name}",
-                f"Use the {theme.name} theme {self.theme_library.origin(theme.name)}"
-                " (saved in ptest.toml)",
-                partial(self.switch_theme, theme.name),
-            )
-        yield from super().get_system_commands(screen)
+        """The command palette: every action, one entry per theme, then Textual's own."""
+        from ptest_tui.tui.palette import app_commands
 
+        yield from app_commands(self)
+        yield from super().get_system_commands(screen)
