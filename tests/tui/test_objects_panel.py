@@ -189,3 +189,12 @@ def test_objects_panel_and_add_dialog_120x40(tmp_path: Path, snap_compare: Any) 
             await settle(pilot)
 
         assert snap_compare(Host(session), terminal_size=SIZE, run_before=adding)
+
+
+def test_long_urls_keep_their_end() -> None:
+    from ptest_tui.tui.widgets.objects_panel import URL_SHOWN, short_url
+
+    assert short_url("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
+    long = "sqlite:////tmp/a/very/long/workspace/path/.ptest/objects/notes/db.sqlite"
+    shown = short_url(long)
+    assert len(shown) == URL_SHOWN and shown.startswith("…") and shown.endswith("/db.sqlite")

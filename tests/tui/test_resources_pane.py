@@ -372,3 +372,12 @@ def test_a_chart_draws_its_scale_threshold_peak_and_time_axis() -> None:
     assert ("┄┄┄┄┄┄┄┄┄┄┄┄┄", "$warning") in styled
     # Too small for a plot: the title alone.
     assert render_graph(spec, 7, 8).plain == "CPU 20%"
+
+
+def test_the_peak_marker_replaces_a_time_label_it_falls_on() -> None:
+    from ptest_tui.tui.widgets.chart import _clear_label_under
+
+    axis = "-1m" + "─" * 10 + "now"
+    assert _clear_label_under(axis, 14) == "-1m" + "─" * 13  # on "now": no "no▲"
+    assert _clear_label_under(axis, 1) == "─" * 13 + "now"
+    assert _clear_label_under(axis, 6) == axis  # between the labels: both stay

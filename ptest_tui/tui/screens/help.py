@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
@@ -19,6 +20,7 @@ from ptest_tui.tui.widgets.env_table import EnvTable, FilterInput
 from ptest_tui.tui.widgets.log_pane import LogFilter, LogPane
 
 Section = tuple[str, Sequence[tuple[str, str]]]
+MIN_WRAP = 20  # narrower than this, let the terminal wrap instead
 
 
 def key_rows(bindings: Iterable[BindingType], display: dict[str, str]) -> list[tuple[str, str]]:
@@ -28,25 +30,39 @@ def key_rows(bindings: Iterable[BindingType], display: dict[str, str]) -> list[t
         if not isinstance(item, Binding):
             continue
         shown = item.key_display or " / ".join(
-            display.get(key.strip(), key.strip()) for key in item.key.split(",")
+            display.get(key.strip(), pretty_key(key.strip())) for key in item.key.split(",")
         )
         # The tooltip is the longer explanation; the description is the footer's label.
         rows.setdefault((item.action, item.tooltip or item.description), []).append(shown)
     return [(" / ".join(keys), description) for (_action, description), keys in rows.items()]
 
 
-def render_sections(sections: Sequence[Section]) -> Content:
-    """Sections as aligned two-column text."""
-    width = max((len(keys) for _, rows in sections for keys, _ in rows), default=8) + 3
+def pretty_key(key: str) -> str:
+    """``ctrl+r`` -> ``Ctrl+R``, ``f5`` -> ``F5`` (keys without a display name)."""
+    if key.startswith("ctrl+"):
+        rest = key[5:]
+        return "Ctrl+" + (rest.upper() if len(rest) == 1 else pretty_key(rest))
+    if len(key) == 1 or (key[:1] == "f" and key[1:].isdigit()):
+        return key.upper() if key[:1] == "f" and len(key) > 1 else key
+    return key
+
+
+def render_sections(sections: Sequence[Section], width: int = 0) -> Content:
+    """Sections as aligned two-column text; with ``width``, long descriptions wrap under
+    their own column instead of running back to the left edge."""
+    keys_width = max((len(keys) for _, rows in sections for keys, _ in rows), default=8) + 3
+    room = width - keys_width - 2 if width else 0
     parts: list[Content] = []
     for index, (title, rows) in enumerate(sections):
         if index:
             parts.append(Content(""))
         parts.append(Content.styled(title, "bold $primary"))
         for keys, description in rows:
-            parts.append(
-                Content.assemble(("  " + keys.ljust(width), "bold $accent"), description)
-            )
+            lines = textwrap.wrap(description, room) if room >= MIN_WRAP else [description]
+            lead = "  " + keys.ljust(keys_width)
+            for number, text in enumerate(lines or [""]):
+                key_part = lead if number == 0 else " " * len(lead)
+                parts.append(Content.assemble((key_part, "bold $accent"), text))
     return Content("\n").join(parts)
 
 
@@ -73,6 +89,16 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         """Let j/k scroll right away."""
         self.query_one("#help-dialog").focus()
+        self.call_after_refresh(self._wrap)
+
+    def on_resize(self) -> None:
+        """Wrap again at the new width."""
+        self.call_after_refresh(self._wrap)
+
+    def _wrap(self) -> None:
+        """Wrap the descriptions to the box's width."""
+        body = self.query_one("#help-body", Static)
+        body.update(render_sections(self.sections, body.content_region.width or 0))
 
     def action_scroll(self, lines: int) -> None:
         """Scroll the key list."""

@@ -335,6 +335,16 @@ def plan_graph(spec: GraphSpec, width: int, height: int,
 Line = tuple[tuple[str, str], ...]  # one line of a chart: (text, style) runs
 
 
+def _clear_label_under(axis: str, column: int) -> str:
+    """The axis with the time label that ``column`` falls in ("-10m", "now") drawn as a
+    plain line, so the peak marker never leaves half a word ("no▲")."""
+    labels = [(0, axis.find("─")), (axis.rfind("─") + 1, len(axis))]
+    for start, end in labels:
+        if 0 <= start <= column < end:
+            return axis[:start] + "─" * (end - start) + axis[end:]
+    return axis
+
+
 def plan_lines(plan: Plan) -> list[Line]:
     """The chart's lines as styled runs: the title, the plot with its scale, the axis."""
     lines: list[Line] = [plan.title]
@@ -380,8 +390,9 @@ def plan_lines(plan: Plan) -> list[Line]:
     if plan.axis:
         axis = [(" " * LABEL_WIDTH + "└", MUTED)]
         if 0 <= peak_column < plot_width:
-            axis += [(plan.axis[:peak_column], MUTED), (PEAK_CHAR, "$accent"),
-                     (plan.axis[peak_column + 1 :], MUTED)]
+            text = _clear_label_under(plan.axis, peak_column)
+            axis += [(text[:peak_column], MUTED), (PEAK_CHAR, "$accent"),
+                     (text[peak_column + 1 :], MUTED)]
         else:
             axis.append((plan.axis, MUTED))
         lines.append(tuple(axis))

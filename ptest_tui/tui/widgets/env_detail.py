@@ -41,6 +41,7 @@ class EnvDetail:
     engine_detail: str = ""
     created_at: float = 0.0
     history: tuple[Transition, ...] = ()
+    package_count: int | None = None  # installed, as last seen (store)
 
     @property
     def declared_only(self) -> bool:
@@ -79,6 +80,7 @@ def load_detail(session: Session, view: EnvView) -> EnvDetail:
         error=record.error,
         healthy=healthy,
         engine_detail=_relative(detail, root),
+        package_count=record.package_count,
         created_at=record.created_at,
         history=tuple(session.store.transitions(view.name)[-12:]),
     )
@@ -121,7 +123,9 @@ def render_detail(detail: EnvDetail, width: int = 60) -> Content:
     row("Why", detail.reason)
     row("Python", str(python))
     packages = spec.get("packages") or []
-    row("Packages", ", ".join(packages) if packages else "")
+    if detail.package_count is not None:
+        row("Installed", f"{detail.package_count} distributions (2 lists them)")
+    row("Requested", ", ".join(packages) if packages else "")
     row("Limits", _limits(spec))
     if spec.get("image"):
         row("Image", str(spec["image"]))

@@ -246,4 +246,30 @@ def _describe_more(event: Event) -> tuple[str, str] | None:
         return f"ptest.toml not reloaded: {event.message}", "error"
     if isinstance(event, ConfigReloaded):
         return f"ptest.toml reloaded ({', '.join(event.changed) or 'no changes'})", "foreground"
-    return f"{event.kind}", "foreground-muted"
+    return _describe_objects(event) or (_generic(event), "foreground-muted")
+
+
+def _describe_objects(event: Event) -> tuple[str, str] | None:
+    from ptest_tui.events import MonitorAlertCleared, ObjectAdded, ObjectRemoved, ObjectStarting
+
+    if isinstance(event, ObjectStarting):
+        return f"object {event.object}: starting ({event.object_kind}, {event.runtime})", (
+            "foreground")
+    if isinstance(event, ObjectAdded):
+        return f"object {event.object} added ({event.object_kind})", "foreground"
+    if isinstance(event, ObjectRemoved):
+        return f"object {event.object} removed", "foreground-muted"
+    if isinstance(event, MonitorAlertCleared):
+        return event.message or f"{event.target}: {event.metric} back to normal", "success"
+    return None
+
+
+GENERIC_FIELDS = ("env", "object", "target", "name", "message")
+
+
+def _generic(event: Event) -> str:
+    """Any other event (a plugin's too): its kind in words and its main fields."""
+    words = event.kind.replace("_", " ")
+    values = [str(v) for key in GENERIC_FIELDS if isinstance(v := getattr(event, key, None), str)
+              and v]
+    return f"{words}: {', '.join(values)}" if values else words

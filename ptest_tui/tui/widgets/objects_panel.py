@@ -57,6 +57,15 @@ EMPTY_HINT = Content.assemble(
 )
 
 
+URL_SHOWN = 40  # characters; a file URL keeps its end (the file), `obj show` has it all
+
+
+def short_url(url: str) -> str:
+    """``url`` cut to :data:`URL_SHOWN` characters, keeping the end, so the table never
+    scrolls sideways for a long sqlite path."""
+    return url if len(url) <= URL_SHOWN else "…" + url[-(URL_SHOWN - 1):]
+
+
 @dataclass(frozen=True)
 class ObjectRow:
     """What one row shows (a value, so unchanged rows are not redrawn)."""
@@ -145,7 +154,8 @@ class ObjectsTable(DataTable[Any]):
         self.clear()
         for row in self.rows_all:
             self.add_row(Text(row.name, style="bold"), row.kind, row.runtime,
-                         self._state_cell(row), row.port or "—", row.url, key=row.name)
+                         self._state_cell(row), row.port or "—", short_url(row.url),
+                         key=row.name)
         names = [row.name for row in self.rows_all]
         if keep in names:
             self.move_cursor(row=names.index(keep), animate=False)
