@@ -133,3 +133,18 @@ async def test_ctrl_r_refreshes_now(envs: Session) -> None:
             other.create_env("from-cli")
         await pilot.press("ctrl+r")
         assert await wait_until(pilot, lambda: "from-cli" in app.table.visible_names)
+
+
+async def test_pane_keys_focus_the_list_so_the_next_key_acts(envs: Session) -> None:
+    from textual.widgets import Input
+
+    from ptest_tui.tui.screens.migrate import MigrateScreen
+
+    app = PtestApp(envs)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "2")
+        await settle(pilot)
+        assert not isinstance(app.focused, Input)  # not the Packages filter
+        await pilot.press("m")  # so m migrates instead of typing "m" into a filter
+        assert await wait_until(pilot, lambda: isinstance(app.screen, MigrateScreen))
