@@ -20,6 +20,7 @@ from ptest_tui.session import Session
 from ptest_tui.tui.app import PtestApp
 from tests.conftest import write_workspace
 from tests.tui.conftest import settle
+from tests.tui.pinned import use_fixed_monitor
 
 PINNED = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 
@@ -39,6 +40,8 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
     """A workspace ``demo`` with a basic env, a virtualenv env and a declared-only env."""
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
+    # Live CPU/memory cells from fixed samples: a real tick could land mid-snapshot.
+    use_fixed_monitor(monkeypatch, {"api": 0.5, "unit": 1.0})
     root = write_workspace(tmp_path / "demo", WORKSPACE)
     with Session.open(workspace=root, environ={}) as session:
         session.create_env("api", description="HTTP contract checks")

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -216,7 +216,9 @@ class AddObjectScreen(ModalScreen[ObjectSpec | None]):
 
     def compose(self) -> ComposeResult:
         """The form."""
-        with Vertical(id="obj-dialog") as dialog:
+        # Scrolls on short terminals (80x24 does not fit the form), so the error line and
+        # the buttons stay reachable; an error scrolls them into view when it shows.
+        with VerticalScroll(id="obj-dialog", can_focus=False) as dialog:
             dialog.border_title = "Add a test object"
             with Horizontal(classes="obj-field"):
                 yield Label("Name", classes="obj-label")
@@ -366,7 +368,11 @@ class AddObjectScreen(ModalScreen[ObjectSpec | None]):
         parts: list[str | tuple[str, str]] = [("✖ ", "$error"), (error.message, "$error")]
         if error.hint:
             parts += ["\n", ("hint: ", "bold"), (error.hint, MUTED)]
-        self.query_one("#obj-error", Static).update(Content.assemble(*parts))
+        line = self.query_one("#obj-error", Static)
+        line.update(Content.assemble(*parts))
+        # On a short terminal the form scrolls: show the end, where the error and its hint
+        # sit above the keys and buttons (after the next layout, with the new height).
+        self.query_one("#obj-dialog", VerticalScroll).scroll_end(animate=False)
 
     @property
     def error_text(self) -> str:

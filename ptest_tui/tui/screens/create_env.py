@@ -74,14 +74,20 @@ def preview(
 class IsolationChoice(RadioSet):
     """A row of radio buttons where the arrow keys choose (no extra Space needed)."""
 
-    def action_next_button(self) -> None:
-        """Move right and choose."""
-        super().action_next_button()
-        self.action_toggle_button()
+    # New keys, not overridden next/previous actions: RadioSet's own mount calls
+    # action_next_button, and a toggle there switched the first button off and on again
+    # before the set knew it was pressed, so it stayed lit beside the one chosen later.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,right", "choose(1)", "Next level", show=False),
+        Binding("up,left", "choose(-1)", "Previous level", show=False),
+    ]
 
-    def action_previous_button(self) -> None:
-        """Move left and choose."""
-        super().action_previous_button()
+    def action_choose(self, step: int) -> None:
+        """Move right (1) or left (-1) and choose that level."""
+        if step > 0:
+            self.action_next_button()
+        else:
+            self.action_previous_button()
         self.action_toggle_button()
 
 
