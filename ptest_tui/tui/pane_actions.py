@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual.css.query import NoMatches
 from textual.widgets import Input, TabbedContent
 
 from ptest_tui.tui.actions import EnvActions
@@ -24,9 +25,14 @@ class PaneActions(EnvActions):
 
     def _panes(self) -> list[Any]:
         """The panes that follow the selection and the engine events."""
+        # query_one by id is cached by Textual until the DOM changes; query() would walk
+        # every widget, once per engine event (dozens a second while installs run).
         found: list[Any] = []
         for selector in ("#objects", "#packages", "#resources", "#results"):
-            found.extend(self.query(selector))
+            try:
+                found.append(self.query_one(selector))
+            except NoMatches:  # hosts without that pane (tests, a narrow layout)
+                continue
         return found
 
     def action_pane(self, name: str) -> None:
