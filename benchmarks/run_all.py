@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_envs.py", "bench_resolve_check.py", "bench_packages.py"]
+SCRIPTS = ["bench_envs.py", "bench_resolve_check.py", "bench_packages.py", "bench_tui.py"]
 
 
 def main() -> int:

@@ -18,13 +18,24 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.notifications import Notify
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widgets import DataTable, Footer, Header, Input, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from ptest_tui.errors import PtestError
-from ptest_tui.events import MonitorSample
+from ptest_tui.events import (
+    CaseDone,
+    CaseFinished,
+    CaseStarted,
+    Event,
+    MonitorAlert,
+    MonitorAlertCleared,
+    MonitorSample,
+    PackagePhase,
+    RunStarted,
+)
 from ptest_tui.session import EnvView, Session
 from ptest_tui.tui.bridge import (
     EngineEvent,
@@ -53,6 +64,15 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "uninstall"}
 )
 COMPACT_BELOW = 110  # terminal columns under which the footer drops its padding
+
+
+# Events that never change the environments listing: no re-read for them (installs and
+# runs send many a second; each re-read is a store query in a thread).
+LISTING_UNCHANGED: tuple[type[Event], ...] = (
+    PackagePhase, CaseStarted, CaseFinished, CaseDone, MonitorAlert, MonitorAlertCleared,
+    RunStarted,
+)
+MAX_TOASTS = 4  # more at once and the oldest informational ones make room
 
 
 class PtestApp(PaneActions):
@@ -357,17 +377,11 @@ class PtestApp(PaneActions):
 
     def on_engine_event(self, message: EngineEvent) -> None:
         """Log an engine event and re-read the listing."""
-        from ptest_tui.events import (
-            ConfigReloaded,
-            ConfigReloadFailed,
-            MonitorAlert,
-            MonitorSample,
-            PackageInstallFailed,
-        )
+        from ptest_tui.events import ConfigReloaded, ConfigReloadFailed, PackageInstallFailed
 
         event = message.event
-        if isinstance(event, MonitorSample):
-            return  # graphs read the monitor directly; samples change no listing
+        if isinstance(event, MonitorSample) or not self.screen_stack:
+            return  # graphs read the monitor directly; or the app is closing
         for pane in self._panes():
             pane.engine_event(event)
         forward = getattr(self.screen, "engine_event", None)
@@ -389,7 +403,21 @@ class PtestApp(PaneActions):
         if line is not None:
             text, variable = line
             self.log_pane.event_line(message.event.at, text, variable)
-        self.request_refresh()
+        if not isinstance(event, LISTING_UNCHANGED):
+            self.request_refresh()
+
+    def _on_notify(self, event: Notify) -> None:
+        """Show a notification, keeping at most :data:`MAX_TOASTS` on screen.
+
+        A flood (eight installs finishing every second) would otherwise stack dozens of
+        toasts, and every frame lays all of them out; the oldest non-error ones go first.
+        """
+        self._notifications.add(event.notification)
+        shown = list(self._notifications)
+        extra = len(shown) - MAX_TOASTS
+        for old in [n for n in shown if n.severity != "error"][: max(0, extra)]:
+            self._unnotify(old, refresh=False)
+        self._refresh_notifications()
 
     def _reports_itself(self, env: str) -> bool:
         """Whether an action started here in ``env`` will report its own failure.

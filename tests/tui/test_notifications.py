@@ -44,3 +44,18 @@ async def test_an_install_that_fails_elsewhere_is_notified_once(offline: Session
         assert await wait_until(pilot, lambda: seen.has("beta: "))
         failures = [m for m, sev in seen.seen if sev == "error" and m.startswith("beta: ")]
         assert len(failures) == 1 and "not-in-the-folder" in failures[0]
+
+
+async def test_a_flood_of_notifications_keeps_at_most_a_few_toasts(session: Session) -> None:
+    from ptest_tui.tui.app import MAX_TOASTS
+
+    app = PtestApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.notify("keep me", severity="error", markup=False)
+        for index in range(12):
+            app.notify(f"install {index} done", markup=False)
+        await settle(pilot)
+        shown = [n.message for n in app._notifications]
+        assert len(shown) == MAX_TOASTS
+        assert "keep me" in shown and "install 11 done" in shown  # errors stay, newest stay

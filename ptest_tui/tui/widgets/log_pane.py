@@ -8,11 +8,13 @@ lines written before it, and clearing the filter brings every line back.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import ClassVar, Self
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, RichLog
 
@@ -32,6 +34,7 @@ from ptest_tui.tui.style import clock, theme_color
 from ptest_tui.tui.widgets.log_model import LogHistory, join_lines
 
 MAX_LINES = 5000
+FLUSH_SECONDS = 0.1  # at most ten writes a second; a quiet log writes at once
 WELCOME = "Events and command output appear here."
 
 
@@ -55,6 +58,9 @@ class LogPane(RichLog):
         )
         self.history = LogHistory(MAX_LINES)
         self.filter_box: LogFilter | None = None
+        self._pending: list[Text] = []
+        self._flush_timer: Timer | None = None
+        self._last_flush = 0.0
 
     def on_mount(self) -> None:
         """Start with a hint instead of an empty box."""
@@ -62,6 +68,31 @@ class LogPane(RichLog):
         super().write(Text(WELCOME, style=theme_color(self.app, "foreground-muted")))
 
     def add(self, text: Text) -> None:
+        """Keep ``text`` and show it, at most :data:`FLUSH_SECONDS` after the last write.
+
+        Every write grows the log's virtual size, which costs the screen a relayout; under
+        a flood of events (8 installs at once) lines are gathered and written together.
+        """
+        self._pending.append(text)
+        if self._flush_timer is not None:
+            return
+        wait = self._last_flush + FLUSH_SECONDS - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        else:
+            self._flush_timer = self.set_timer(wait, self.flush)
+
+    def flush(self) -> None:
+        """Write the gathered lines now."""
+        self._flush_timer = None
+        self._last_flush = time.monotonic()
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        text = pending[0] if len(pending) == 1 else join_lines(pending)
+        self._write(text)
+
+    def _write(self, text: Text) -> None:
         """Keep ``text`` in the history and show the lines the filter lets through."""
         shown = self.history.add(text)
         if not self.history.query:
@@ -96,14 +127,17 @@ class LogPane(RichLog):
 
     def plain_lines(self) -> list[str]:
         """The text of every line shown (tests, copy)."""
+        self.flush()
         return [strip.text.rstrip() for strip in self.lines]
 
     def history_text(self) -> list[str]:
         """The plain text of every kept line, filtered out or not (tests, copy)."""
+        self.flush()
         return [line.plain for line in self.history.lines]
 
     def clear(self) -> Self:
         """Empty the pane and forget its history (Ctrl+L); a filter stays active."""
+        self._pending.clear()
         self.history.clear()
         super().clear()
         self._show_summary()
@@ -120,6 +154,7 @@ class LogPane(RichLog):
         """Show only the kept lines containing ``query`` (any case); "" shows them all."""
         if query == self.history.query:
             return
+        self.flush()  # gathered lines join the history before it is filtered
         self.history.query = query
         super().clear()
         shown = self.history.matching()
