@@ -121,6 +121,7 @@ class EnvTable(DataTable[Any]):
         self._shown: tuple[EnvRow, ...] | None = None
         self._shown_theme = ""
         self._layout_shown: tuple[int, int] = (0, 0)
+        self._drawn_width = -1
 
     def on_mount(self) -> None:
         """Create the columns."""
@@ -188,9 +189,9 @@ class EnvTable(DataTable[Any]):
         available = self.scrollable_content_region.width or 100
         pad = 2 * self.cell_padding
         widths = []
+        plain = [row.plain_cells() for row in rows]  # once per row, not once per column
         for index, (_key, label) in enumerate(COLUMNS[:-1]):
-            cells = [row.plain_cells()[index] for row in rows]
-            widths.append(max([len(label), *map(len, cells)]) + pad)
+            widths.append(max([len(label), *(len(cells[index]) for cells in plain)]) + pad)
         room = available - sum(widths) - pad - 1
         if room >= MIN_SUMMARY_WIDTH:
             return len(COLUMNS), room
@@ -210,8 +211,11 @@ class EnvTable(DataTable[Any]):
         return Text(_shorten(row.summary, width), style=style)
 
     def on_resize(self) -> None:
-        """Fit the summary column to the new width."""
-        self.redraw(force=True)
+        """Fit the summary column to the new width (a rebuild only when it changed)."""
+        width = self.scrollable_content_region.width
+        if width != self._drawn_width:
+            self._drawn_width = width
+            self.redraw(force=True)
 
     def _cells(self, row: EnvRow, count: int, width: int) -> list[Any]:
         packages = UNKNOWN if row.packages is None else str(row.packages)
