@@ -151,10 +151,14 @@ async def test_delete_asks_first_and_removes_the_env(envs: Session) -> None:
         assert envs.store.find_env("alpha") is not None
         await pilot.press("d", "y")
         await settle(pilot)
-        assert envs.store.find_env("alpha") is None
+        # The delete runs in a worker; its listing and log line follow as messages.
+        assert await wait_until(pilot, lambda: envs.store.find_env("alpha") is None)
         assert not folder.exists()
-        assert app.table.visible_names == ["beta"]
-        assert any("alpha deleted" in line for line in app.log_pane.plain_lines())
+        assert await wait_until(pilot, lambda: app.table.visible_names == ["beta"]), (
+            app.table.visible_names)
+        assert await wait_until(
+            pilot, lambda: any("alpha deleted" in line for line in app.log_pane.plain_lines())
+        ), app.log_pane.plain_lines()
 
 
 async def test_exec_streams_output_to_the_log_pane(envs: Session) -> None:
