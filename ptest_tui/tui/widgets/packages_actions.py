@@ -20,6 +20,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import PtestError
@@ -57,6 +58,10 @@ class PackageJobDone(Message):
         self.error = error
 
 
+DONE_WINDOW = 0.5  # seconds in which finished jobs share one notification
+DONE_SHOWN = 3  # summaries listed in a shared notification
+
+
 class PackageActions(Vertical):
     """Base of :class:`PackagesPane` holding its key actions; the pane supplies the state."""
 
@@ -79,6 +84,8 @@ class PackageActions(Vertical):
     progress: dict[str, ProgressState]
     tokens: dict[str, CancelToken]  # running job group -> its token
     last_request: str
+    done_summaries: list[str]  # finished jobs waiting for their shared notification
+    _done_timer: Timer | None
 
     # -- hooks the pane provides ----------------------------------------------------------
 
@@ -148,11 +155,35 @@ class PackageActions(Vertical):
                 text += f"\n{env} is unchanged"
             self.app.notify(text, title=f"{message.action.capitalize()} failed",
                             severity="error", markup=False, timeout=10)
+        elif message.summary and message.severity == "information":
+            self.announce_done(message.summary)
         elif message.summary:
             self.app.notify(message.summary, severity=message.severity, markup=False,
                             timeout=8 if message.severity == "error" else 5)
         if env == self.env:
             self.request_reload()
+
+    def announce_done(self, summary: str) -> None:
+        """Say a job succeeded, in one toast per :data:`DONE_WINDOW` however many end.
+
+        Eight parallel installs finishing every second would otherwise mount a toast each
+        (a relayout of the screen per toast) and push the keyboard's frames back.
+        """
+        self.done_summaries.append(summary)
+        if self._done_timer is None:
+            self._done_timer = self.set_timer(DONE_WINDOW, self._flush_done)
+
+    def _flush_done(self) -> None:
+        self._done_timer = None
+        summaries, self.done_summaries = self.done_summaries, []
+        if len(summaries) == 1:
+            self.app.notify(summaries[0], markup=False, timeout=5)
+        elif summaries:
+            shown = summaries[:DONE_SHOWN]
+            more = len(summaries) - len(shown)
+            text = "\n".join(shown) + (f"\n… and {more} more" if more else "")
+            self.app.notify(text, title=f"{len(summaries)} package jobs done", markup=False,
+                            timeout=5)
 
     def usable_env(self, verb: str) -> str | None:
         """The shown env if packages can be handled there; otherwise say why and None."""

@@ -117,6 +117,8 @@ class PackagesPane(PackageActions):
         self.latest: dict[str, LatestInfo] = {}
         self.progress: dict[str, ProgressState] = {}
         self.tokens: dict[str, CancelToken] = {}  # running job group -> its token
+        self.done_summaries: list[str] = []
+        self._done_timer: Timer | None = None
         self.last_request = ""
         self._visible = False
         self._stale = False
@@ -170,8 +172,10 @@ class PackagesPane(PackageActions):
         self._visible = True
         if self._stale:
             self._stale = False
+            self.render_all()
             self.request_reload()
         else:
+            self.flush_progress()
             self._schedule_latest()
 
     def on_hide(self, event: events.Hide) -> None:
@@ -188,6 +192,11 @@ class PackagesPane(PackageActions):
         self.env = name
         self.view = None
         self._cancel_latest()
+        if not self._visible:
+            # Drawn when shown: a hidden pane's redraw still costs the screen a relayout
+            # on every cursor move in the environments table.
+            self._stale = True
+            return
         self.render_all()
         self.request_reload()
 
@@ -373,6 +382,8 @@ class PackagesPane(PackageActions):
     def flush_progress(self) -> None:
         """Show the shown env's progress (hidden when nothing runs there)."""
         self._progress_timer = None
+        if not self._visible:
+            return  # on_show draws it
         state = self.progress.get(self.env) if self.env else None
         self.query_one(InstallProgress).show_state(state)
 
