@@ -18,14 +18,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ptest_tui.config.watch import WatchThread
+
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 50
 SUFFIX = ".toml"
 
 
-class ThemeWatcher:
+class ThemeWatcher(WatchThread):
     """Calls ``on_change(paths)`` from a thread when theme files in ``folders`` change."""
+
+    THREAD_NAME = "ptest-theme-watch"
 
     def __init__(self, folders: Iterable[Path], on_change: Callable[[list[Path]], None]) -> None:
         self.folders = tuple(dict.fromkeys(Path(folder).absolute() for folder in folders))
@@ -49,27 +53,6 @@ class ThemeWatcher:
             elif folder.parent.is_dir():
                 targets.add(folder.parent)
         return targets
-
-    def start(self) -> ThemeWatcher:
-        """Start watching (idempotent); returns self."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="ptest-theme-watch",
-                                            daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop watching and wait for the thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> ThemeWatcher:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     def _run(self) -> None:
         try:

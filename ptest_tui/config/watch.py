@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from ptest_tui.session import Session
@@ -31,8 +31,42 @@ CONFIG_FILES = ("ptest.toml", "pyproject.toml")
 DEBOUNCE_MS = 50
 
 
-class ConfigWatcher:
+class WatchThread:
+    """Start/stop of a watcher running ``_run`` in a daemon thread (config and themes)."""
+
+    THREAD_NAME = "ptest-watch"
+    _stop: threading.Event
+    _thread: threading.Thread | None
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        """Start watching (idempotent); returns self."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self.THREAD_NAME,
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop watching and wait for the thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+class ConfigWatcher(WatchThread):
     """Watches a workspace's config files (and extra files such as themes) in a thread."""
+
+    THREAD_NAME = "ptest-config-watch"
 
     def __init__(
         self,
@@ -57,27 +91,6 @@ class ConfigWatcher:
         if resolved in self.extra or changed in self.extra:
             return "extra"
         return ""
-
-    def start(self) -> ConfigWatcher:
-        """Start watching (idempotent)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="ptest-config-watch",
-                                            daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop watching and wait for the thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> ConfigWatcher:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     def _run(self) -> None:
         import watchfiles
