@@ -8,6 +8,8 @@ Docker envs (whose files the host may not see) run the same reader inside the co
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -68,27 +70,55 @@ def read_headers(path: Path) -> tuple[str, str, tuple[str, ...]]:
     return name, version, tuple(requires)
 
 
+# METADATA file -> what it says, while the file is unchanged (its stat key matches).
+# Installs re-read an env before and after each change; most dists stay as they were.
+_HEADERS: dict[str, tuple[tuple[int, int, int], InstalledDist | None]] = {}
+_HEADERS_LOCK = threading.Lock()
+MAX_CACHED_HEADERS = 50_000
+
+
+def _read_dist(info: str) -> InstalledDist | None:
+    """The distribution described by one ``*.dist-info`` folder (None without a Name)."""
+    metadata = os.path.join(info, "METADATA")
+    try:
+        stat = os.stat(metadata)
+    except OSError:
+        return None
+    key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    with _HEADERS_LOCK:
+        cached = _HEADERS.get(metadata)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    name, version, requires = read_headers(Path(metadata))
+    dist = None
+    if name:
+        installer_file = Path(info, "INSTALLER")
+        installer = (
+            installer_file.read_text(errors="replace").strip() if installer_file.is_file() else ""
+        )
+        dist = InstalledDist(name, version, requires, installer)
+    with _HEADERS_LOCK:
+        if len(_HEADERS) >= MAX_CACHED_HEADERS:
+            _HEADERS.clear()
+        _HEADERS[metadata] = (key, dist)
+    return dist
+
+
 def scan_site(folders: Iterable[Path]) -> list[InstalledDist]:
     """Every ``*.dist-info`` in ``folders`` (first folder wins for a name)."""
     found: dict[str, InstalledDist] = {}
     for folder in folders:
-        if not folder.is_dir():
+        try:
+            entries = os.scandir(folder)
+        except OSError:  # missing, or not a folder
             continue
-        for info in folder.glob("*.dist-info"):
-            metadata = info / "METADATA"
-            if not metadata.is_file():
-                continue
-            name, version, requires = read_headers(metadata)
-            if not name:
-                continue
-            installer_file = info / "INSTALLER"
-            installer = (
-                installer_file.read_text(errors="replace").strip()
-                if installer_file.is_file()
-                else ""
-            )
-            dist = InstalledDist(name, version, requires, installer)
-            found.setdefault(dist.key, dist)
+        with entries:
+            infos = sorted(entry.path for entry in entries
+                           if entry.name.endswith(".dist-info") and entry.is_dir())
+        for info in infos:
+            dist = _read_dist(info)
+            if dist is not None:
+                found.setdefault(dist.key, dist)
     return sorted(found.values(), key=lambda d: d.key)
 
 

@@ -24,6 +24,7 @@ from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import PtestError
 from ptest_tui.session import CleanupItem, EnvView, Session
 from ptest_tui.tui.messages import ActionDone, CleanupPlanned
+from ptest_tui.tui.priority import lower_this_thread
 from ptest_tui.tui.screens.confirm import ConfirmScreen
 from ptest_tui.tui.screens.create_env import CreateEnvScreen, CreateRequest
 from ptest_tui.tui.screens.run_command import RunCommandScreen
@@ -106,6 +107,7 @@ class EnvActions(App[int]):
             self.render_rows()
 
         def work() -> None:
+            lower_this_thread()
             try:
                 summary, severity = job(token)
                 self.post_message(ActionDone(group, env, summary, severity=severity))

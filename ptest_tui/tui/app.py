@@ -21,6 +21,7 @@ from textual.events import Resize
 from textual.notifications import Notify
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
@@ -58,6 +59,7 @@ from ptest_tui.tui.widgets.resources_pane import UsageUpdated
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
+REFRESH_GAP = 0.5  # seconds between listing re-reads while events keep coming
 MAIN_SCREEN_ACTIONS = frozenset(
     {"create", "delete", "exec", "repair", "cleanup", "stop", "refresh", "filter", "help",
      "clear_log", "leave", "migrate", "snapshot", "install", "objects", "pane", "run",
@@ -136,6 +138,8 @@ class PtestApp(PaneActions):
         self.usage: dict[str, MonitorSample] = {}  # latest sample per monitor key
         self.unavailable: dict[str, str | None] = {}
         self._refresh_again = False
+        self._refresh_started = 0.0
+        self._refresh_timer: Timer | None = None
         self._refresh_error = ""
         self._select_after_refresh: str | None = None
         self._restore_logging: object = None
@@ -250,12 +254,29 @@ class PtestApp(PaneActions):
     # -- loading ------------------------------------------------------------------------
 
     def request_refresh(self) -> None:
-        """Re-read the environments, unless a read is running (then once more after it)."""
+        """Re-read the environments: now when quiet, else once at the end of the gap.
+
+        Eight installs publish dozens of status events a second; each re-read is a store
+        query in a thread, a table update and a detail reload. Reads start at most every
+        :data:`REFRESH_GAP` seconds, and never two at once (a request meanwhile is kept
+        for after the running one), so the last change always shows.
+        """
         if self._busy("refresh"):
             self._refresh_again = True
             return
+        if self._refresh_timer is not None:
+            return  # a read is already due
+        wait = self._refresh_started + REFRESH_GAP - time.monotonic()
+        if wait > 0:
+            self._refresh_timer = self.set_timer(wait, self._refresh_due)
+            return
         self._refresh_again = False
+        self._refresh_started = time.monotonic()
         self.load_envs()
+
+    def _refresh_due(self) -> None:
+        self._refresh_timer = None
+        self.request_refresh()
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def load_envs(self) -> None:
@@ -306,10 +327,11 @@ class PtestApp(PaneActions):
         if self._select_after_refresh and self.table.select_name(self._select_after_refresh):
             self._select_after_refresh = None
         selected = self.selected
-        if selected is None:
+        view = self.views.get(selected) if selected is not None else None
+        if view is None:
             self.query_one(EnvDetailPanel).show(None)
-        elif old.get(selected) != self.views.get(selected):
-            self.load_detail(self.views[selected])
+        elif old.get(view.name) != view:
+            self.load_detail(view)
         if self._refresh_again:
             self.request_refresh()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,22 @@ def test_scan_site_reads_metadata_headers(tmp_path: Path) -> None:
     assert (dist.key, dist.version, dist.requires, dist.installer) == (
         "foo-bar", "1.2", ("alpha>=1",), "uv",
     )
+
+
+def test_scan_site_sees_a_reinstall_in_the_same_folder(tmp_path: Path) -> None:
+    """The header cache must not hide a METADATA rewritten in place, or a removed dist."""
+    info = tmp_path / "foo-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Name: foo\nVersion: 1.0\n\n")
+    (other := tmp_path / "bar-2.0.dist-info").mkdir()
+    (other / "METADATA").write_text("Name: bar\nVersion: 2.0\n\n")
+    assert [(d.key, d.version) for d in scan_site([tmp_path])] == [("bar", "2.0"), ("foo", "1.0")]
+    replacement = tmp_path / "METADATA.new"
+    replacement.write_text("Name: foo\nVersion: 1.0.post1\nRequires-Dist: bar\n\n")
+    replacement.replace(info / "METADATA")  # a new inode, as installers write it
+    shutil.rmtree(other)
+    (dist,) = scan_site([tmp_path])
+    assert (dist.version, dist.requires) == ("1.0.post1", ("bar",))
 
 
 def test_read_lock_requires_pins_and_hashes(tmp_path: Path) -> None:

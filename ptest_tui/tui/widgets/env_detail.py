@@ -15,11 +15,11 @@ from typing import Any
 
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
 
 from ptest_tui.session import EnvView, Session
 from ptest_tui.store import Transition
 from ptest_tui.tui.style import clock, stamp, status_look
+from ptest_tui.tui.widgets.text_box import TextBox
 from ptest_tui.validation import format_memory
 
 MUTED = "$foreground-muted"
@@ -175,7 +175,7 @@ class EnvDetailPanel(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.detail: EnvDetail | None = None
-        self._body = Static(EMPTY_HINT, id="detail-body")
+        self._body = TextBox(EMPTY_HINT, id="detail-body")
 
     def compose(self) -> Any:
         """The single text body."""
@@ -186,7 +186,7 @@ class EnvDetailPanel(VerticalScroll):
         if detail == self.detail and detail is not None:
             return
         self.detail = detail
-        self._body.update(self._content())
+        self._body.show(self._content())
 
     def _content(self) -> Content:
         width = self.scrollable_content_region.width or 60
@@ -194,7 +194,7 @@ class EnvDetailPanel(VerticalScroll):
 
     def on_resize(self) -> None:
         """Re-wrap for the new width."""
-        self._body.update(self._content())
+        self._body.show(self._content())
 
     @property
     def text(self) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from ptest_tui.events import MonitorSample
@@ -21,6 +23,7 @@ COLUMNS = (("name", "Name"), ("isolation", "Isolation"), ("status", "Status"),
 NUMERIC = frozenset({"packages", "cpu", "memory"})  # right-aligned
 UNKNOWN = "—"
 ACTIVITY_IN_STATUS = 18  # characters of "installing ..." in the status cell (no summary)
+DATA_GAP = 0.25  # seconds between redraws for new data (filtering and resizing redraw at once)
 
 
 def _shorten(text: str, width: int) -> str:
@@ -122,6 +125,8 @@ class EnvTable(DataTable[Any]):
         self._shown_theme = ""
         self._layout_shown: tuple[int, int] = (0, 0)
         self._drawn_width = -1
+        self._drawn_at = 0.0
+        self._data_timer: Timer | None = None
 
     def on_mount(self) -> None:
         """Create the columns."""
@@ -148,9 +153,25 @@ class EnvTable(DataTable[Any]):
         return [row.name for row in self._shown or ()]
 
     def set_rows(self, rows: Iterable[EnvRow]) -> None:
-        """Replace the data; redraws only when what is shown changes."""
+        """Replace the data; redraws only when what is shown changes.
+
+        Every changed cell makes the DataTable render all its rows again, so new values in
+        the same rows are drawn at most every :data:`DATA_GAP` seconds: eight installs
+        change statuses and activities dozens of times a second, and the keyboard's frames
+        come first. Rows added or removed show at once.
+        """
         self.rows_all = tuple(rows)
-        self._redraw()
+        shown = [row.name for row in self.rows_all if row.matches(self.filter_text)]
+        if shown != self.visible_names:
+            self._redraw()  # rows came or went: the selection must follow at once
+            return
+        if self._data_timer is not None:
+            return  # the pending redraw takes these rows
+        wait = self._drawn_at + DATA_GAP - time.monotonic()
+        if wait > 0:
+            self._data_timer = self.set_timer(wait, self._redraw)
+        else:
+            self._redraw()
 
     def set_filter(self, text: str) -> None:
         """Show only rows matching ``text``."""
@@ -232,10 +253,14 @@ class EnvTable(DataTable[Any]):
         return cells[:count]
 
     def _redraw(self) -> None:
+        if self._data_timer is not None:
+            self._data_timer.stop()
+            self._data_timer = None
         shown = tuple(row for row in self.rows_all if row.matches(self.filter_text))
         theme = self.app.theme
         if shown == self._shown and theme == self._shown_theme:
             return
+        self._drawn_at = time.monotonic()
         previous = self._shown
         keep = self.selected_name
         keep_index = self.cursor_row

@@ -34,7 +34,7 @@ from ptest_tui.tui.style import clock, theme_color
 from ptest_tui.tui.widgets.log_model import LogHistory, join_lines
 
 MAX_LINES = 5000
-FLUSH_SECONDS = 0.1  # at most ten writes a second; a quiet log writes at once
+FLUSH_SECONDS = 0.25  # at most four writes a second; a quiet log writes at once
 WELCOME = "Events and command output appear here."
 
 

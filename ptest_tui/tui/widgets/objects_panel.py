@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import PtestError
@@ -35,6 +35,7 @@ from ptest_tui.objects.base import ObjectSpec
 from ptest_tui.objects.service import ObjectView
 from ptest_tui.session import Session
 from ptest_tui.tui.style import StatusLook, theme_color
+from ptest_tui.tui.widgets.text_box import TextBox
 
 POLL_SECONDS = 3.0
 OBJECT_EVENTS = (ObjectAdded, ObjectStarting, ObjectStarted, ObjectStopped, ObjectFailed,
@@ -213,7 +214,7 @@ class ObjectsPanel(Vertical):
     def compose(self) -> Any:
         """The table and the empty hint."""
         yield ObjectsTable(id="objects-table")
-        yield Static(EMPTY_HINT, id="objects-empty")
+        yield TextBox(EMPTY_HINT, id="objects-empty")
 
     @property
     def table(self) -> ObjectsTable:
@@ -269,16 +270,16 @@ class ObjectsPanel(Vertical):
     def on_objects_loaded(self, message: ObjectsLoaded) -> None:
         """Show the listing."""
         self._loading = False
-        empty = self.query_one("#objects-empty", Static)
+        empty = self.query_one("#objects-empty", TextBox)
         if message.error is None:
             self.views = {view.name: view for view in message.views}
             self._render_rows()
-            empty.update(EMPTY_HINT)
+            empty.show(EMPTY_HINT)
             if self._select_after_load and self.table.select_name(self._select_after_load):
                 self._select_after_load = ""
         else:
             # Said in the panel rather than as a toast: the poll would repeat it every time.
-            empty.update(Content.styled(f"✖ {message.error.one_line()}", "$error"))
+            empty.show(Content.styled(f"✖ {message.error.one_line()}", "$error"))
             empty.display = True
         if self._again:
             self.request_refresh()

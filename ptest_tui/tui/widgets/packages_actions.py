@@ -25,6 +25,7 @@ from textual.timer import Timer
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import PtestError
 from ptest_tui.session import Session
+from ptest_tui.tui.priority import lower_this_thread
 from ptest_tui.tui.screens.confirm import ConfirmScreen
 from ptest_tui.tui.screens.install import InstallRequest, InstallScreen
 from ptest_tui.tui.widgets.packages_model import (
@@ -58,7 +59,7 @@ class PackageJobDone(Message):
         self.error = error
 
 
-DONE_WINDOW = 0.5  # seconds in which finished jobs share one notification
+DONE_WINDOW = 2.0  # after one finished job's toast, later ones share one per window
 DONE_SHOWN = 3  # summaries listed in a shared notification
 
 
@@ -120,6 +121,7 @@ class PackageActions(Vertical):
         self.tokens[group] = token
 
         def work() -> None:
+            lower_this_thread()
             try:
                 summary, severity = job(token)
                 self.post_message(PackageJobDone(group, action, env, summary, severity))
@@ -164,17 +166,23 @@ class PackageActions(Vertical):
             self.request_reload()
 
     def announce_done(self, summary: str) -> None:
-        """Say a job succeeded, in one toast per :data:`DONE_WINDOW` however many end.
+        """Say a job succeeded: at once, then one toast per :data:`DONE_WINDOW` for the rest.
 
         Eight parallel installs finishing every second would otherwise mount a toast each
         (a relayout of the screen per toast) and push the keyboard's frames back.
         """
         self.done_summaries.append(summary)
         if self._done_timer is None:
-            self._done_timer = self.set_timer(DONE_WINDOW, self._flush_done)
+            self._flush_done()
+            self._done_timer = self.set_timer(DONE_WINDOW, self._window_over)
+
+    def _window_over(self) -> None:
+        self._done_timer = None
+        if self.done_summaries:  # more ended meanwhile: one toast for them, a new window
+            self._flush_done()
+            self._done_timer = self.set_timer(DONE_WINDOW, self._window_over)
 
     def _flush_done(self) -> None:
-        self._done_timer = None
         summaries, self.done_summaries = self.done_summaries, []
         if len(summaries) == 1:
             self.app.notify(summaries[0], markup=False, timeout=5)

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.events import (
@@ -44,6 +44,7 @@ from ptest_tui.tui.widgets.packages_model import (
 )
 from ptest_tui.tui.widgets.packages_progress import InstallProgress, ProgressState
 from ptest_tui.tui.widgets.packages_table import PackageFilter, PackageTable
+from ptest_tui.tui.widgets.text_box import TextBox
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,10 @@ class PackagesPane(PackageActions):
 
     def compose(self) -> ComposeResult:
         """Title, filter, table, detail line and the (hidden) progress box."""
-        yield Static(id="pkg-title")
+        yield TextBox(id="pkg-title")
         yield PackageFilter(placeholder="/ filter packages", id="pkg-filter")
         yield PackageTable(id="pkg-table")
-        yield Static(id="pkg-detail")
+        yield TextBox(id="pkg-detail")
         yield InstallProgress(id="pkg-progress")
 
     @property
@@ -323,8 +324,8 @@ class PackagesPane(PackageActions):
         """Redraw the title, table, detail line and progress from the current state."""
         view = self.view
         self.table.show(view.rows if view else (), self._latest_for_view())
-        self.query_one("#pkg-title", Static).update(self._title())
-        self.query_one("#pkg-detail", Static).update(self._detail())
+        self.query_one("#pkg-title", TextBox).show(self._title())
+        self.query_one("#pkg-detail", TextBox).show(self._detail())
         self.flush_progress()
 
     def _title(self) -> Content:
@@ -390,13 +391,13 @@ class PackagesPane(PackageActions):
     @on(DataTable.RowHighlighted, "#pkg-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self.query_one("#pkg-detail", Static).update(self._detail())
+        self.query_one("#pkg-detail", TextBox).show(self._detail())
 
     @on(Input.Changed, "#pkg-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.table.set_filter(event.value)
-        self.query_one("#pkg-detail", Static).update(self._detail())
+        self.query_one("#pkg-detail", TextBox).show(self._detail())
 
     def action_filter(self) -> None:
         """/: type to filter the packages."""

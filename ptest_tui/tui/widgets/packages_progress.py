@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from textual.content import Content
-from textual.widgets import Static
 
 from ptest_tui.events import PackagePhase
+from ptest_tui.tui.widgets.text_box import TextBox
 
 PHASES = ("resolving", "downloading", "installing")
 BAR_WIDTH = 24
@@ -108,7 +108,7 @@ def render_progress(state: ProgressState) -> Content:
     return Content("\n").join(lines)
 
 
-class InstallProgress(Static):
+class InstallProgress(TextBox):
     """The progress box of the Packages pane; hidden while nothing runs."""
 
     DEFAULT_CSS = """
@@ -131,7 +131,7 @@ class InstallProgress(Static):
         self.state = state
         self.display = state is not None
         if state is not None:
-            self.update(render_progress(state))
+            self.show(render_progress(state))
 
     @property
     def text(self) -> str:

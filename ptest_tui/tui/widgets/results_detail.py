@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
 
 from ptest_tui.runs.model import CaseResult
 from ptest_tui.tui.style import stamp
@@ -25,6 +24,7 @@ from ptest_tui.tui.widgets.results_model import (
     counts_text,
     outcome_look,
 )
+from ptest_tui.tui.widgets.text_box import TextBox
 
 MUTED = "$foreground-muted"
 MAX_OUTPUT_LINES = 1000  # per stream; the newest lines are the useful ones
@@ -63,12 +63,12 @@ class ResultDetail(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         """One Static holds the text."""
-        yield Static(Content.styled(HINT, MUTED), id="results-detail-body")
+        yield TextBox(Content.styled(HINT, MUTED), id="results-detail-body")
 
     @property
-    def body(self) -> Static:
+    def body(self) -> TextBox:
         """The text widget."""
-        return self.query_one("#results-detail-body", Static)
+        return self.query_one("#results-detail-body", TextBox)
 
     @property
     def text(self) -> str:
@@ -76,7 +76,7 @@ class ResultDetail(VerticalScroll):
         return str(self.body.content)
 
     def _show(self, *lines: Content | str) -> None:
-        self.body.update(Content("\n").join(
+        self.body.show(Content("\n").join(
             line if isinstance(line, Content) else Content(line) for line in lines))
 
     def show_hint(self, text: str = HINT) -> None:

@@ -23,7 +23,7 @@ from textual.content import Content
 from textual.events import Resize
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, Static, Tree
+from textual.widgets import Input, Tree
 
 from ptest_tui.errors import PtestError
 from ptest_tui.events import CaseDone, CaseFinished, CaseStarted, Event, RunFinished, RunStarted
@@ -41,6 +41,7 @@ from ptest_tui.tui.widgets.results_model import (
     signature,
 )
 from ptest_tui.tui.widgets.results_tree import NodeRef, ResultsFilter, ResultsTree
+from ptest_tui.tui.widgets.text_box import TextBox
 
 POLL_SECONDS = 2.0
 FLUSH_SECONDS = 0.1  # live events are applied at most this often (10 Hz)
@@ -185,7 +186,7 @@ class ResultsPane(ResultsActions):
             detail = ResultDetail(id="results-detail")
             detail.border_title = "Result"
             yield detail
-        yield Static(KEYS_HINT, id="results-status")
+        yield TextBox(KEYS_HINT, id="results-status")
 
     @property
     def runs_tree(self) -> ResultsTree:
@@ -321,12 +322,12 @@ class ResultsPane(ResultsActions):
 
     def update_status(self) -> None:
         """The status line: what runs here (and how to stop it), else the keys."""
-        status = self.query_one("#results-status", Static)
+        status = self.query_one("#results-status", TextBox)
         if self.token is not None:
-            status.update(Content.assemble(("⟳ ", "$accent"), (self.job, "$accent"),
+            status.show(Content.assemble(("⟳ ", "$accent"), (self.job, "$accent"),
                                            "  ", ("s", "bold $accent"), " stop"))
         else:
-            status.update(KEYS_HINT)
+            status.show(KEYS_HINT)
 
     @on(Tree.NodeHighlighted, "#results-tree")
     def _highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
