@@ -14,6 +14,8 @@ from typing import ClassVar, Self
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, RichLog
@@ -52,6 +54,11 @@ class LogPane(RichLog):
                 tooltip="Filter the log: show only lines containing the text (any case)"),
     ]
 
+    # The stock reactive lays out the whole screen whenever the log grows by a line, but
+    # growing changes only the log's own scroll range; a scrollbar that comes or goes
+    # asks for its layout by itself.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id, max_lines=MAX_LINES, min_width=20, wrap=True, markup=False, highlight=False
@@ -61,6 +68,10 @@ class LogPane(RichLog):
         self._pending: list[Text] = []
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
+
+    def watch_virtual_size(self, size: Size) -> None:
+        """Follow the new scroll range (showing a scrollbar lays the screen out itself)."""
+        self._scroll_update(size)
 
     def on_mount(self) -> None:
         """Start with a hint instead of an empty box."""
