@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
 SETTLE_SECONDS = 2.0  # after start, the objects built so far are frozen (see below)
+GC_THRESHOLDS = (5_000, 20, 20)  # the collector's generation thresholds while running
 REFRESH_GAP = 0.5  # seconds between listing re-reads while events keep coming
 MAIN_SCREEN_ACTIONS = frozenset(
     {"create", "delete", "exec", "repair", "cleanup", "stop", "refresh", "filter", "help",
@@ -143,6 +144,7 @@ class PtestApp(PaneActions):
         self._refresh_started = 0.0
         self._refresh_timer: Timer | None = None
         self._refresh_error = ""
+        self._gc_before: tuple[int, ...] | None = None
         self._select_after_refresh: str | None = None
         self._restore_logging: object = None
         # Shipped themes plus the workspace's themes/*.toml, registered; reloaded live.
@@ -233,20 +235,29 @@ class PtestApp(PaneActions):
         self.theme_library.start(self)  # reports broken theme files, then watches them
 
     def _freeze_startup_objects(self) -> None:
-        """Exempt what the app built at start from the garbage collector's full passes.
+        """Keep the garbage collector's pauses short while the app runs.
 
         Widgets, styles, themes and imported modules live as long as the app; a full
         collection walked all of them (300,000 objects, up to 200 ms with the screen
-        frozen) whenever enough new objects had piled up. Collected once, then frozen.
+        frozen) whenever enough new objects had piled up. They are collected once, then
+        frozen out of later passes. A larger youngest generation lets the short-lived
+        objects of each frame die there instead of being promoted into full passes.
         """
         gc.collect()
         gc.freeze()
-        self._froze_objects = True
+        self._gc_before = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLDS)
+
+    def _thaw(self) -> None:
+        """Undo :meth:`_freeze_startup_objects` (an app inside a longer process: tests)."""
+        if self._gc_before is not None:
+            gc.set_threshold(*self._gc_before)
+            gc.unfreeze()
+            self._gc_before = None
 
     def on_unmount(self) -> None:
         """Disconnect from the engine and stop anything still running."""
-        if getattr(self, "_froze_objects", False):
-            gc.unfreeze()  # an app inside a longer process (tests) must not leak them
+        self._thaw()
         self.theme_library.stop()
         live = getattr(self, "live", None)
         if live is not None:

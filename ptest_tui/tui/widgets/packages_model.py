@@ -196,8 +196,8 @@ def install_summary(report: InstallReport) -> str:
     parts = []
     if report.installed:
         parts.append(f"installed {pins_summary(report.installed)}")
-    replaced = [pin for pin in report.removed
-                if pin.split("==")[0] not in {p.split("==")[0] for p in report.installed}]
+    upgraded = {pin.split("==")[0] for pin in report.installed}
+    replaced = [pin for pin in report.removed if pin.split("==")[0] not in upgraded]
     if replaced:
         parts.append(f"removed {pins_summary(replaced)}")
     return f"{report.env}: {'; '.join(parts)} ({took})"
