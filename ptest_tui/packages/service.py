@@ -65,6 +65,20 @@ log = logging.getLogger(__name__)
 PIP_TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 
+PURPOSE_ITEMS = 3  # requirements named in a lease's purpose; the rest are counted
+
+
+def purpose(command: str, items: Sequence[str]) -> str:
+    """What a lease says the env is busy with: ``pkg install a b c (+97 more)``.
+
+    The purpose shows in ``env status``, the app's table and every status-change event;
+    a hundred requirements would make each of those a paragraph.
+    """
+    shown = " ".join(items[:PURPOSE_ITEMS])
+    rest = len(items) - PURPOSE_ITEMS
+    return f"{command} {shown} (+{rest} more)" if rest > 0 else f"{command} {shown}"
+
+
 class PackageService:
     """Install, uninstall, list, check, lock and sync packages in a session's envs."""
 
@@ -262,7 +276,7 @@ class PackageService:
         started = time.monotonic()
         texts = [line.text for line in lines]
         try:
-            with self._hold(env, "pkg install " + " ".join(texts)):
+            with self._hold(env, purpose("pkg install", texts)):
                 record, engine, target, tool, pins = self._request(
                     env, backend, lines, upgrade, cancel
                 )
@@ -456,7 +470,7 @@ class PackageService:
         started = time.monotonic()
         cancel = cancel or CancelToken()
         try:
-            with self._hold(env, "pkg uninstall " + " ".join(names)):
+            with self._hold(env, purpose("pkg uninstall", names)):
                 record, engine, target = self._target(env, "uninstall packages from")
                 tool = self._installer(record, engine, target, backend)
                 tally = tool.uninstall([installed[key].name for key in keys], cancel)

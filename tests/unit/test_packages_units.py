@@ -201,3 +201,11 @@ def test_read_lock_requires_pins_and_hashes(tmp_path: Path) -> None:
     lock.write_text("alpha==1.0\n")
     with pytest.raises(UsageError, match="no --hash"):
         read_lock(lock)
+
+
+def test_a_lease_purpose_names_three_requirements_and_counts_the_rest() -> None:
+    from ptest_tui.packages.service import purpose
+
+    assert purpose("pkg install", ["a==1", "b"]) == "pkg install a==1 b"
+    many = [f"p{i}==1.0" for i in range(100)]
+    assert purpose("pkg install", many) == "pkg install p0==1.0 p1==1.0 p2==1.0 (+97 more)"
