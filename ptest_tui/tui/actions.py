@@ -24,7 +24,7 @@ from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import PtestError
 from ptest_tui.session import CleanupItem, EnvView, Session
 from ptest_tui.tui.messages import ActionDone, CleanupPlanned
-from ptest_tui.tui.priority import lower_this_thread
+from ptest_tui.tui.priority import in_background
 from ptest_tui.tui.screens.confirm import ConfirmScreen
 from ptest_tui.tui.screens.create_env import CreateEnvScreen, CreateRequest
 from ptest_tui.tui.screens.run_command import RunCommandScreen
@@ -33,6 +33,9 @@ from ptest_tui.tui.widgets.log_pane import LogPane
 
 log = logging.getLogger(__name__)
 
+# Maintenance runs at background priority (see tui/priority.py); a command the user runs
+# in an env (exec) keeps the normal priority, like the same command from a shell.
+BACKGROUND_ACTIONS = frozenset({"create", "delete", "repair", "cleanup-plan", "cleanup"})
 COMMAND_SHOWN = 32  # characters of a command repeated in its completion message
 Job = Callable[[CancelToken], tuple[str, SeverityLevel]]  # returns (summary, severity)
 
@@ -107,9 +110,11 @@ class EnvActions(App[int]):
             self.render_rows()
 
         def work() -> None:
-            lower_this_thread()
             try:
-                summary, severity = job(token)
+                if action in BACKGROUND_ACTIONS:
+                    summary, severity = in_background(lambda: job(token))
+                else:
+                    summary, severity = job(token)
                 self.post_message(ActionDone(group, env, summary, severity=severity))
             except PtestError as exc:
                 self.post_message(ActionDone(group, env, error=exc))

@@ -25,7 +25,7 @@ from textual.timer import Timer
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import PtestError
 from ptest_tui.session import Session
-from ptest_tui.tui.priority import lower_this_thread
+from ptest_tui.tui.priority import in_background
 from ptest_tui.tui.screens.confirm import ConfirmScreen
 from ptest_tui.tui.screens.install import InstallRequest, InstallScreen
 from ptest_tui.tui.widgets.packages_model import (
@@ -121,9 +121,9 @@ class PackageActions(Vertical):
         self.tokens[group] = token
 
         def work() -> None:
-            lower_this_thread()
             try:
-                summary, severity = job(token)
+                # Installers at background priority: the screen's thread comes first.
+                summary, severity = in_background(lambda: job(token))
                 self.post_message(PackageJobDone(group, action, env, summary, severity))
             except PtestError as exc:
                 self.post_message(PackageJobDone(group, action, env, error=exc))
