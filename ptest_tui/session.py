@@ -233,11 +233,11 @@ class Session:
         plan = self.plan_run(selection, envs=envs, rerun_failed=rerun_failed)
         return run_plan(self, plan, options or RunOptions(), cancel)
 
-    def watch_config(self, **options: Any) -> ConfigWatcher:
+    def watch_config(self) -> ConfigWatcher:
         """Watch ptest.toml and apply valid changes live (see ptest_tui.config.watch)."""
         from ptest_tui.config.watch import ConfigWatcher
 
-        return ConfigWatcher(self, **options).start()
+        return ConfigWatcher(self).start()
 
     def reload_config(self) -> Config | None:
         """Load the configuration again: apply it when valid, keep the old one otherwise.

@@ -1,4 +1,4 @@
-"""Config hot reload: watch ptest.toml (and theme files) and apply valid changes live.
+"""Config hot reload: watch ptest.toml and apply valid changes live (themes: theme_watch).
 
 A :class:`ConfigWatcher` runs watchfiles in a thread over the workspace folder (not the
 file itself: editors save by writing a new file and renaming it over the old one, and a
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -64,58 +63,37 @@ class WatchThread:
 
 
 class ConfigWatcher(WatchThread):
-    """Watches a workspace's config files (and extra files such as themes) in a thread."""
+    """Watches a workspace's config files in a thread (themes: ``theme_watch``)."""
 
     THREAD_NAME = "ptest-config-watch"
 
-    def __init__(
-        self,
-        session: Session,
-        extra: Iterable[Path] = (),
-        on_theme_change: Callable[[Path], None] | None = None,
-    ) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         self.root = session.workspace.root
-        self.extra = tuple(Path(p).resolve() for p in extra)
-        self.on_theme_change = on_theme_change
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()  # set once the watcher is listening
 
-    def _watched(self, path: str) -> str:
-        """``config``, ``extra`` or ``""`` for a changed path."""
+    def _watched(self, path: str) -> bool:
+        """Whether ``path`` is one of the workspace's config files."""
         changed = Path(path)
-        if changed.parent == self.root and changed.name in CONFIG_FILES:
-            return "config"
-        resolved = changed.resolve() if changed.exists() else changed
-        if resolved in self.extra or changed in self.extra:
-            return "extra"
-        return ""
+        return changed.parent == self.root and changed.name in CONFIG_FILES
 
     def _run(self) -> None:
         import watchfiles
 
-        folders = {self.root, *(p.parent for p in self.extra)}
-
         def interesting(_change: Any, path: str) -> bool:
-            return bool(self._watched(path))
+            return self._watched(path)
 
         try:
             for changes in watchfiles.watch(
-                *folders, watch_filter=interesting, debounce=DEBOUNCE_MS, step=10,
+                self.root, watch_filter=interesting, debounce=DEBOUNCE_MS, step=10,
                 stop_event=self._stop, recursive=False, yield_on_timeout=True,
                 rust_timeout=200, raise_interrupt=False,
             ):
                 self.ready.set()
-                if not changes:
-                    continue
-                kinds = {self._watched(path) for _change, path in changes}
-                if "config" in kinds:
+                if changes:
                     self.session.reload_config()
-                if "extra" in kinds and self.on_theme_change is not None:
-                    for _change, path in changes:
-                        if self._watched(path) == "extra":
-                            self.on_theme_change(Path(path))
         except Exception:  # the watcher must never take the app down
             log.exception("config watcher stopped")
         finally:

@@ -8,10 +8,12 @@ changes made by the CLI in another terminal show up by themselves.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 from textual import on, work
@@ -62,7 +64,9 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
 SETTLE_SECONDS = 2.0  # after start, the objects built so far are frozen (see below)
 GC_THRESHOLDS = (5_000, 20, 20)  # the collector's generation thresholds while running
+WORKER_THREADS = 32  # the app's thread workers at once (engine jobs, reads)
 REFRESH_GAP = 0.5  # seconds between listing re-reads while events keep coming
+FOLLOW_GAP = 0.15  # cursor moves closer than this load the details when the cursor rests
 MAIN_SCREEN_ACTIONS = frozenset(
     {"create", "delete", "exec", "repair", "cleanup", "stop", "refresh", "filter", "help",
      "clear_log", "leave", "migrate", "snapshot", "install", "objects", "pane", "run",
@@ -143,6 +147,8 @@ class PtestApp(PaneActions):
         self._refresh_again = False
         self._refresh_started = 0.0
         self._refresh_timer: Timer | None = None
+        self._follow_timer: Timer | None = None
+        self._last_move = 0.0
         self._refresh_error = ""
         self._gc_before: tuple[int, ...] | None = None
         self._select_after_refresh: str | None = None
@@ -197,12 +203,23 @@ class PtestApp(PaneActions):
         return self.query_one(LogPane)
 
     @property
+    def updates_pending(self) -> bool:
+        """Whether a coalesced update (listing, table values, details) is still due."""
+        return (self._refresh_timer is not None or self._follow_timer is not None
+                or self.table.data_pending)
+
+    @property
     def selected(self) -> str | None:
         """The name of the highlighted environment."""
         return self.table.selected_name
 
     def on_mount(self) -> None:
         """Connect the engine, load the data and start polling."""
+        # Thread workers run on the loop's default executor, which has cpu_count + 4
+        # threads (6 on two cores): eight installs would queue, and the listing and detail
+        # reads behind them. The workers mostly wait on subprocesses, so give them room.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="ptest-worker"))
         self.bridge.start()
         self._restore_logging = capture_logging(self)
         self.theme_changed_signal.subscribe(self, self._on_theme_changed)
@@ -393,9 +410,28 @@ class PtestApp(PaneActions):
     @on(DataTable.RowHighlighted, "#envs")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         name = self.selected
-        view = self.views.get(name) if name else None
         for pane in self._panes():
             pane.show_env(name)
+        # A cursor moving row after row (j held down) loads the details once it rests;
+        # a single move loads them at once.
+        now = time.monotonic()
+        moving = now - self._last_move < FOLLOW_GAP
+        self._last_move = now
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+        if moving:
+            self._follow_timer = self.set_timer(FOLLOW_GAP, self._follow_selection)
+        else:
+            self._follow_selection()
+
+    def _follow_selection(self) -> None:
+        """Show the details of the highlighted env (loaded in a worker)."""
+        self._follow_timer = None
+        if not self.screen_stack or not self.screen_stack[0].query(EnvTable):
+            return  # the app is closing
+        name = self.selected
+        view = self.views.get(name) if name else None
         panel = self.query_one(EnvDetailPanel)
         if view is None:
             panel.show(None)

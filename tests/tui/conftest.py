@@ -19,7 +19,12 @@ def anyio_backend() -> str:
 
 
 async def settle(pilot: Pilot[int], rounds: int = 6) -> None:
-    """Let workers finish and their messages (and follow-up refreshes) be handled."""
+    """Let workers finish and their messages (and follow-up refreshes) be handled.
+
+    The app coalesces updates under load (a listing re-read, table values, the details
+    of a cursor that moved fast are due a fraction of a second later); those are waited
+    for too, so a test sees the state a person would see a moment later.
+    """
     app = pilot.app
     for _ in range(rounds):
         for worker in list(app.workers):
@@ -27,6 +32,8 @@ async def settle(pilot: Pilot[int], rounds: int = 6) -> None:
             with contextlib.suppress(WorkerError):
                 await worker.wait()
         await pilot.pause()
+        if getattr(app, "updates_pending", False):
+            await wait_until(pilot, lambda: not app.updates_pending, rounds=40)
 
 
 async def wait_until(pilot: Pilot[int], check: object, rounds: int = 200) -> bool:

@@ -137,6 +137,11 @@ class EnvTable(DataTable[Any]):
             self.add_column(label, key=key)
 
     @property
+    def data_pending(self) -> bool:
+        """Whether new rows wait for their redraw (see :meth:`set_rows`)."""
+        return self._data_timer is not None
+
+    @property
     def selected_name(self) -> str | None:
         """The environment under the cursor, if any."""
         if not self.row_count:
