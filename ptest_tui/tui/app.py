@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
-from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -24,9 +23,7 @@ from textual.events import Resize
 from textual.notifications import Notify
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
-from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, TabbedContent, TabPane
-from textual.worker import get_current_worker
+from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from ptest_tui.errors import PtestError
 from ptest_tui.events import (
@@ -48,16 +45,13 @@ from ptest_tui.tui.bridge import (
     OutputReady,
     capture_logging,
 )
-from ptest_tui.tui.messages import DetailLoaded, EnginesChecked, EnvsLoaded
-from ptest_tui.tui.pane_actions import PaneActions
-from ptest_tui.tui.screens.create_env import CreateEnvScreen
+from ptest_tui.tui.listing import ListingActions
 from ptest_tui.tui.screens.help import HelpScreen, Section, app_sections
 from ptest_tui.tui.theme_reload import ThemeFilesChanged, ThemeLibrary
 from ptest_tui.tui.themes import DEFAULT_THEME
-from ptest_tui.tui.widgets.env_detail import EnvDetailPanel, load_detail
-from ptest_tui.tui.widgets.env_table import EnvRow, EnvTable, FilterInput
+from ptest_tui.tui.widgets.env_detail import EnvDetailPanel
+from ptest_tui.tui.widgets.env_table import EnvTable, FilterInput
 from ptest_tui.tui.widgets.log_pane import LogPane, describe_event
-from ptest_tui.tui.widgets.resources_pane import UsageUpdated
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +59,6 @@ POLL_SECONDS = 2.0
 SETTLE_SECONDS = 2.0  # after start, the objects built so far are frozen (see below)
 GC_THRESHOLDS = (5_000, 20, 20)  # the collector's generation thresholds while running
 WORKER_THREADS = 32  # the app's thread workers at once (engine jobs, reads)
-REFRESH_GAP = 0.5  # seconds between listing re-reads while events keep coming
-FOLLOW_GAP = 0.15  # cursor moves closer than this load the details when the cursor rests
 MAIN_SCREEN_ACTIONS = frozenset(
     {"create", "delete", "exec", "repair", "cleanup", "stop", "refresh", "filter", "help",
      "clear_log", "leave", "migrate", "snapshot", "install", "objects", "pane", "run",
@@ -84,7 +76,7 @@ LISTING_UNCHANGED: tuple[type[Event], ...] = (
 MAX_TOASTS = 4  # more at once and the oldest informational ones make room
 
 
-class PtestApp(PaneActions):
+class PtestApp(ListingActions):
     """ptest-tui's full-screen app over one :class:`Session`."""
 
     CSS_PATH = "app.tcss"
@@ -144,12 +136,7 @@ class PtestApp(PaneActions):
         self.views: dict[str, EnvView] = {}
         self.usage: dict[str, MonitorSample] = {}  # latest sample per monitor key
         self.unavailable: dict[str, str | None] = {}
-        self._refresh_again = False
-        self._refresh_started = 0.0
-        self._refresh_timer: Timer | None = None
-        self._follow_timer: Timer | None = None
-        self._last_move = 0.0
-        self._refresh_error = ""
+        self.init_listing()
         self._gc_before: tuple[int, ...] | None = None
         self._select_after_refresh: str | None = None
         self._restore_logging: object = None
@@ -193,25 +180,9 @@ class PtestApp(PaneActions):
         yield Footer()
 
     @property
-    def table(self) -> EnvTable:
-        """The environments table."""
-        return self.query_one(EnvTable)
-
-    @property
     def log_pane(self) -> LogPane:
         """The log pane."""
         return self.query_one(LogPane)
-
-    @property
-    def updates_pending(self) -> bool:
-        """Whether a coalesced update (listing, table values, details) is still due."""
-        return (self._refresh_timer is not None or self._follow_timer is not None
-                or self.table.data_pending)
-
-    @property
-    def selected(self) -> str | None:
-        """The name of the highlighted environment."""
-        return self.table.selected_name
 
     def on_mount(self) -> None:
         """Connect the engine, load the data and start polling."""
@@ -294,164 +265,6 @@ class PtestApp(PaneActions):
     def on_theme_files_changed(self, message: ThemeFilesChanged) -> None:
         """A theme file changed on disk: re-read it; the theme in use is re-applied."""
         self.theme_library.apply(self, message.paths)
-
-    # -- loading ------------------------------------------------------------------------
-
-    def request_refresh(self) -> None:
-        """Re-read the environments: now when quiet, else once at the end of the gap.
-
-        Eight installs publish dozens of status events a second; each re-read is a store
-        query in a thread, a table update and a detail reload. Reads start at most every
-        :data:`REFRESH_GAP` seconds, and never two at once (a request meanwhile is kept
-        for after the running one), so the last change always shows.
-        """
-        if self._busy("refresh"):
-            self._refresh_again = True
-            return
-        if self._refresh_timer is not None:
-            return  # a read is already due
-        wait = self._refresh_started + REFRESH_GAP - time.monotonic()
-        if wait > 0:
-            self._refresh_timer = self.set_timer(wait, self._refresh_due)
-            return
-        self._refresh_again = False
-        self._refresh_started = time.monotonic()
-        self.load_envs()
-
-    def _refresh_due(self) -> None:
-        self._refresh_timer = None
-        self.request_refresh()
-
-    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
-    def load_envs(self) -> None:
-        """Read the listing in a thread and post it."""
-        try:
-            views = tuple(self.session.list_envs())
-        except PtestError as exc:
-            self.call_from_thread(self._refresh_failed, exc)
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(EnvsLoaded(views))
-
-    def _refresh_failed(self, error: PtestError) -> None:
-        # Polling repeats every few seconds; say it once, not every time.
-        if error.one_line() != self._refresh_error:
-            self._refresh_error = error.one_line()
-            self.show_error(error, title="Cannot read the workspace state")
-
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
-    def load_detail(self, view: EnvView) -> None:
-        """Gather one environment's detail (the engine status may be slow) and post it."""
-        try:
-            detail = load_detail(self.session, view)
-        except PtestError:
-            return  # deleted meanwhile; the next listing drops it
-        if not get_current_worker().is_cancelled:
-            self.post_message(DetailLoaded(detail))
-
-    @work(thread=True, exclusive=True, group="engines", exit_on_error=False)
-    def check_engines(self) -> None:
-        """Ask each engine once whether it can run here (Docker may need a round trip)."""
-        result: dict[str, str | None] = {}
-        for level in self.session.engines.names():
-            try:
-                result[level] = self.session.engines.get(level).unavailable_reason()
-            except Exception as exc:  # a broken plugin must not take the app down
-                result[level] = str(exc)
-        self.post_message(EnginesChecked(result))
-
-    def on_envs_loaded(self, message: EnvsLoaded) -> None:
-        """Show a new listing; reload the detail if the selected env changed."""
-        if not self.screen_stack or not self.screen_stack[0].query(EnvTable):
-            return  # a listing that arrives after the app closed
-        old = self.views
-        self._refresh_error = ""
-        self.views = {view.name: view for view in message.views}
-        self.render_rows()
-        if self._select_after_refresh and self.table.select_name(self._select_after_refresh):
-            self._select_after_refresh = None
-        selected = self.selected
-        view = self.views.get(selected) if selected is not None else None
-        if view is None:
-            self.query_one(EnvDetailPanel).show(None)
-        elif old.get(view.name) != view:
-            self.load_detail(view)
-        if self._refresh_again:
-            self.request_refresh()
-
-    def render_rows(self) -> None:
-        """Rebuild the table rows from the listing and what is running."""
-        rows = [
-            EnvRow.from_view(view, self.session.config.envs.get(name), self.activity.get(name, ""),
-                             self.usage.get(f"env:{name}"))
-            for name, view in self.views.items()
-        ]
-        self.table.set_rows(rows)
-
-    def on_usage_updated(self, message: UsageUpdated) -> None:
-        """The monitor ticked: the table's CPU and memory cells follow (changed cells only)."""
-        self.usage = message.latest
-        if self.views:
-            self.render_rows()
-
-    def on_detail_loaded(self, message: DetailLoaded) -> None:
-        """Show the detail if it is still the selected env."""
-        if not self.screen_stack or not self.screen_stack[0].query(EnvTable):
-            return  # a detail that arrives after the app closed
-        if message.detail.name == self.selected:
-            self.query_one(EnvDetailPanel).show(message.detail)
-
-    def on_engines_checked(self, message: EnginesChecked) -> None:
-        """Remember engine availability; update an open create dialog."""
-        self.unavailable = message.unavailable
-        if isinstance(self.screen, CreateEnvScreen):
-            self.screen.set_unavailable(self.unavailable)
-
-    @on(DataTable.RowHighlighted, "#envs")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        name = self.selected
-        for pane in self._panes():
-            pane.show_env(name)
-        # A cursor moving row after row (j held down) loads the details once it rests;
-        # a single move loads them at once.
-        now = time.monotonic()
-        moving = now - self._last_move < FOLLOW_GAP
-        self._last_move = now
-        if self._follow_timer is not None:
-            self._follow_timer.stop()
-            self._follow_timer = None
-        if moving:
-            self._follow_timer = self.set_timer(FOLLOW_GAP, self._follow_selection)
-        else:
-            self._follow_selection()
-
-    def _follow_selection(self) -> None:
-        """Show the details of the highlighted env (loaded in a worker)."""
-        self._follow_timer = None
-        if not self.screen_stack or not self.screen_stack[0].query(EnvTable):
-            return  # the app is closing
-        name = self.selected
-        view = self.views.get(name) if name else None
-        panel = self.query_one(EnvDetailPanel)
-        if view is None:
-            panel.show(None)
-        elif panel.detail is None or panel.detail.name != name:
-            self.load_detail(view)
-
-    @on(DataTable.RowHighlighted, "#objects DataTable")
-    def _object_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """The Resources pane follows the highlighted object."""
-        from ptest_tui.tui.widgets.objects_panel import ObjectsTable
-        from ptest_tui.tui.widgets.resources_pane import ResourcesPane
-
-        if isinstance(event.data_table, ObjectsTable):
-            self.query_one("#resources", ResourcesPane).show_object(
-                event.data_table.selected_name
-            )
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
 
     # -- engine events ------------------------------------------------------------------
 
