@@ -21,6 +21,7 @@ from ptest_tui.session import EnvView
 from ptest_tui.tui.messages import DetailLoaded, EnginesChecked, EnvsLoaded
 from ptest_tui.tui.pane_actions import PaneActions
 from ptest_tui.tui.screens.create_env import CreateEnvScreen
+from ptest_tui.tui.throttle import Throttle
 from ptest_tui.tui.widgets.env_detail import EnvDetailPanel, load_detail
 from ptest_tui.tui.widgets.env_table import EnvRow, EnvTable
 from ptest_tui.tui.widgets.resources_pane import UsageUpdated
@@ -37,8 +38,7 @@ class ListingActions(PaneActions):
     def init_listing(self) -> None:
         """Per-app state of the listing's reads."""
         self._refresh_again = False
-        self._refresh_started = 0.0
-        self._refresh_timer: Timer | None = None
+        self._reads = Throttle(self, REFRESH_GAP, self._read_now)
         self._follow_timer: Timer | None = None
         self._last_move = 0.0
         self._refresh_error = ""
@@ -56,7 +56,7 @@ class ListingActions(PaneActions):
     @property
     def updates_pending(self) -> bool:
         """Whether a coalesced update (listing, table values, details) is still due."""
-        return (self._refresh_timer is not None or self._follow_timer is not None
+        return (self._reads.pending or self._follow_timer is not None
                 or self.table.data_pending)
 
     def request_refresh(self) -> None:
@@ -67,22 +67,15 @@ class ListingActions(PaneActions):
         :data:`REFRESH_GAP` seconds, and never two at once (a request meanwhile is kept
         for after the running one), so the last change always shows.
         """
-        if self._busy("refresh"):
-            self._refresh_again = True
-            return
-        if self._refresh_timer is not None:
-            return  # a read is already due
-        wait = self._refresh_started + REFRESH_GAP - time.monotonic()
-        if wait > 0:
-            self._refresh_timer = self.set_timer(wait, self._refresh_due)
-            return
-        self._refresh_again = False
-        self._refresh_started = time.monotonic()
-        self.load_envs()
+        self._reads.request()
 
-    def _refresh_due(self) -> None:
-        self._refresh_timer = None
-        self.request_refresh()
+    def _read_now(self) -> bool:
+        if self._busy("refresh"):
+            self._refresh_again = True  # read once more when this one is done
+            return False
+        self._refresh_again = False
+        self.load_envs()
+        return True
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def load_envs(self) -> None:

@@ -95,3 +95,23 @@ async def test_details_follow_a_fast_cursor_when_it_rests(four: Session) -> None
         await settle(pilot)
         assert not app.updates_pending
         assert panel.detail is not None and panel.detail.name == "e4"
+
+
+async def test_a_throttle_runs_at_once_then_once_per_gap_and_serves_the_last_request() -> None:
+    from ptest_tui.tui.throttle import Throttle
+
+    app = BoxApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        runs: list[int] = []
+        throttle = Throttle(app, 0.2, lambda: runs.append(len(runs)))
+        throttle.request()
+        assert runs == [0] and not throttle.pending  # quiet: at once
+        throttle.request()
+        throttle.request()
+        assert runs == [0] and throttle.pending  # within the gap: once, later
+        assert await wait_until(pilot, lambda: not throttle.pending)
+        assert runs == [0, 1]
+        idle = Throttle(app, 5.0, lambda: False)  # did nothing: no gap starts
+        idle.request()
+        idle.request()
+        assert not idle.pending

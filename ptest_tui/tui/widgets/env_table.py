@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from ptest_tui.events import MonitorSample
 from ptest_tui.session import EnvView
 from ptest_tui.tui.style import status_look, theme_color
+from ptest_tui.tui.throttle import Throttle
 
 MIN_SUMMARY_WIDTH = 16
 COLUMNS = (("name", "Name"), ("isolation", "Isolation"), ("status", "Status"),
@@ -125,8 +124,7 @@ class EnvTable(DataTable[Any]):
         self._shown_theme = ""
         self._layout_shown: tuple[int, int] = (0, 0)
         self._drawn_width = -1
-        self._drawn_at = 0.0
-        self._data_timer: Timer | None = None
+        self._new_data = Throttle(self, DATA_GAP, self._redraw)
 
     def on_mount(self) -> None:
         """Create the columns."""
@@ -139,7 +137,7 @@ class EnvTable(DataTable[Any]):
     @property
     def data_pending(self) -> bool:
         """Whether new rows wait for their redraw (see :meth:`set_rows`)."""
-        return self._data_timer is not None
+        return self._new_data.pending
 
     @property
     def selected_name(self) -> str | None:
@@ -168,26 +166,20 @@ class EnvTable(DataTable[Any]):
         self.rows_all = tuple(rows)
         shown = [row.name for row in self.rows_all if row.matches(self.filter_text)]
         if shown != self.visible_names:
-            self._redraw()  # rows came or went: the selection must follow at once
-            return
-        if self._data_timer is not None:
-            return  # the pending redraw takes these rows
-        wait = self._drawn_at + DATA_GAP - time.monotonic()
-        if wait > 0:
-            self._data_timer = self.set_timer(wait, self._redraw)
+            self._new_data.run()  # rows came or went: the selection must follow at once
         else:
-            self._redraw()
+            self._new_data.request()
 
     def set_filter(self, text: str) -> None:
         """Show only rows matching ``text``."""
         self.filter_text = text
-        self._redraw()
+        self._new_data.run()
 
     def redraw(self, force: bool = False) -> None:
         """Redraw (after a theme change, pass ``force``)."""
         if force:
             self._shown = None
-        self._redraw()
+        self._new_data.run()
 
     def select_name(self, name: str) -> bool:
         """Move the cursor to ``name`` if it is shown."""
@@ -257,22 +249,19 @@ class EnvTable(DataTable[Any]):
         ]
         return cells[:count]
 
-    def _redraw(self) -> None:
-        if self._data_timer is not None:
-            self._data_timer.stop()
-            self._data_timer = None
+    def _redraw(self) -> bool:
+        """Show ``rows_all`` through the filter; False when nothing shown changed."""
         shown = tuple(row for row in self.rows_all if row.matches(self.filter_text))
         theme = self.app.theme
         if shown == self._shown and theme == self._shown_theme:
-            return
-        self._drawn_at = time.monotonic()
+            return False
         previous = self._shown
         keep = self.selected_name
         keep_index = self.cursor_row
         self._shown, self._shown_theme = shown, theme
         layout = self._layout(shown)
         if previous is not None and self._update_in_place(previous, shown, layout):
-            return
+            return True
         self._layout_shown = layout
         count, width = layout
         # Auto-width columns never shrink, so start from fresh columns each time; otherwise
@@ -287,6 +276,7 @@ class EnvTable(DataTable[Any]):
         elif names:
             # The selected env vanished (deleted elsewhere): stay at the same height.
             self.move_cursor(row=min(keep_index, len(names) - 1), animate=False)
+        return True
 
     def _update_in_place(
         self, previous: tuple[EnvRow, ...], shown: tuple[EnvRow, ...], layout: tuple[int, int]

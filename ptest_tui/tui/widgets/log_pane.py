@@ -8,7 +8,6 @@ lines written before it, and clearing the filter brings every line back.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import ClassVar, Self
 
@@ -16,7 +15,6 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.reactive import Reactive
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, RichLog
 
@@ -33,6 +31,7 @@ from ptest_tui.events import (
     OutputLine,
 )
 from ptest_tui.tui.style import clock, theme_color
+from ptest_tui.tui.throttle import Throttle
 from ptest_tui.tui.widgets.log_model import LogHistory, join_lines
 
 MAX_LINES = 5000
@@ -66,8 +65,7 @@ class LogPane(RichLog):
         self.history = LogHistory(MAX_LINES)
         self.filter_box: LogFilter | None = None
         self._pending: list[Text] = []
-        self._flush_timer: Timer | None = None
-        self._last_flush = 0.0
+        self._writes = Throttle(self, FLUSH_SECONDS, self._write_pending)
 
     def watch_virtual_size(self, size: Size) -> None:
         """Follow the new scroll range (showing a scrollbar lays the screen out itself)."""
@@ -85,18 +83,13 @@ class LogPane(RichLog):
         a flood of events (8 installs at once) lines are gathered and written together.
         """
         self._pending.append(text)
-        if self._flush_timer is not None:
-            return
-        wait = self._last_flush + FLUSH_SECONDS - time.monotonic()
-        if wait <= 0:
-            self.flush()
-        else:
-            self._flush_timer = self.set_timer(wait, self.flush)
+        self._writes.request()
 
     def flush(self) -> None:
         """Write the gathered lines now."""
-        self._flush_timer = None
-        self._last_flush = time.monotonic()
+        self._writes.run()
+
+    def _write_pending(self) -> None:
         if not self._pending:
             return
         pending, self._pending = self._pending, []

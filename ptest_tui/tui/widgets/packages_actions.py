@@ -20,7 +20,6 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.notifications import SeverityLevel
-from textual.timer import Timer
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import PtestError
@@ -28,6 +27,7 @@ from ptest_tui.session import Session
 from ptest_tui.tui.priority import in_background
 from ptest_tui.tui.screens.confirm import ConfirmScreen
 from ptest_tui.tui.screens.install import InstallRequest, InstallScreen
+from ptest_tui.tui.throttle import Throttle
 from ptest_tui.tui.widgets.packages_model import (
     PackageRow,
     PackagesView,
@@ -86,7 +86,7 @@ class PackageActions(Vertical):
     tokens: dict[str, CancelToken]  # running job group -> its token
     last_request: str
     done_summaries: list[str]  # finished jobs waiting for their shared notification
-    _done_timer: Timer | None
+    done_toasts: Throttle  # runs _flush_done
 
     # -- hooks the pane provides ----------------------------------------------------------
 
@@ -172,15 +172,7 @@ class PackageActions(Vertical):
         (a relayout of the screen per toast) and push the keyboard's frames back.
         """
         self.done_summaries.append(summary)
-        if self._done_timer is None:
-            self._flush_done()
-            self._done_timer = self.set_timer(DONE_WINDOW, self._window_over)
-
-    def _window_over(self) -> None:
-        self._done_timer = None
-        if self.done_summaries:  # more ended meanwhile: one toast for them, a new window
-            self._flush_done()
-            self._done_timer = self.set_timer(DONE_WINDOW, self._window_over)
+        self.done_toasts.request()
 
     def _flush_done(self) -> None:
         summaries, self.done_summaries = self.done_summaries, []

@@ -33,7 +33,8 @@ from ptest_tui.events import (
     PackagesInstalled,
 )
 from ptest_tui.session import Session
-from ptest_tui.tui.widgets.packages_actions import PackageActions
+from ptest_tui.tui.throttle import Throttle
+from ptest_tui.tui.widgets.packages_actions import DONE_WINDOW, PackageActions
 from ptest_tui.tui.widgets.packages_model import (
     LatestInfo,
     PackagesView,
@@ -119,7 +120,7 @@ class PackagesPane(PackageActions):
         self.progress: dict[str, ProgressState] = {}
         self.tokens: dict[str, CancelToken] = {}  # running job group -> its token
         self.done_summaries: list[str] = []
-        self._done_timer: Timer | None = None
+        self.done_toasts = Throttle(self, DONE_WINDOW, self._flush_done)
         self.last_request = ""
         self._visible = False
         self._stale = False
