@@ -71,6 +71,15 @@ class EnvActions(App[int]):
     # -- helpers ------------------------------------------------------------------------
 
     @property
+    def closing(self) -> bool:
+        """Whether the app is closing (its widgets are gone).
+
+        Worker results, monitor ticks and engine events can arrive after the main
+        widgets were removed; their handlers check this and do nothing.
+        """
+        return not self.screen_stack or not self.screen_stack[0].query(EnvTable)
+
+    @property
     def selected_view(self) -> EnvView | None:
         """The highlighted environment's listing entry."""
         name = self.query_one(EnvTable).selected_name
@@ -133,6 +142,8 @@ class EnvActions(App[int]):
     def on_action_done(self, message: ActionDone) -> None:
         """An action finished: notify, and show the new state."""
         self.tokens.pop(message.group, None)
+        if self.closing:
+            return
         if message.env:
             self.activity.pop(message.env, None)
             self.render_rows()

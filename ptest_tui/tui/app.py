@@ -271,6 +271,8 @@ class PtestApp(ListingActions):
     def on_output_ready(self, message: OutputReady) -> None:
         """Drain the buffered output lines into the log in one write."""
         batch = self.bridge.drain()
+        if self.closing:
+            return
         self.log_pane.output_lines(batch.lines, batch.dropped)
 
     def on_engine_event(self, message: EngineEvent) -> None:
@@ -278,7 +280,7 @@ class PtestApp(ListingActions):
         from ptest_tui.events import ConfigReloaded, ConfigReloadFailed, PackageInstallFailed
 
         event = message.event
-        if isinstance(event, MonitorSample) or not self.screen_stack:
+        if isinstance(event, MonitorSample) or self.closing:
             return  # graphs read the monitor directly; or the app is closing
         for pane in self._panes():
             pane.engine_event(event)
@@ -354,6 +356,8 @@ class PtestApp(ListingActions):
 
     def on_log_record_posted(self, message: LogRecordPosted) -> None:
         """Show a Python logging record from the engine."""
+        if self.closing:
+            return
         variable = "error" if message.level >= logging.ERROR else "warning"
         if message.level < logging.WARNING:
             variable = "foreground-muted"

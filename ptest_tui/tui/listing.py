@@ -117,7 +117,7 @@ class ListingActions(PaneActions):
 
     def on_envs_loaded(self, message: EnvsLoaded) -> None:
         """Show a new listing; reload the detail if the selected env changed."""
-        if not self.screen_stack or not self.screen_stack[0].query(EnvTable):
+        if self.closing:
             return  # a listing that arrives after the app closed
         old = self.views
         self._refresh_error = ""
@@ -146,12 +146,12 @@ class ListingActions(PaneActions):
     def on_usage_updated(self, message: UsageUpdated) -> None:
         """The monitor ticked: the table's CPU and memory cells follow (changed cells only)."""
         self.usage = message.latest
-        if self.views:
+        if self.views and not self.closing:  # a tick can arrive while the app closes
             self.render_rows()
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         """Show the detail if it is still the selected env."""
-        if not self.screen_stack or not self.screen_stack[0].query(EnvTable):
+        if self.closing:
             return  # a detail that arrives after the app closed
         if message.detail.name == self.selected:
             self.query_one(EnvDetailPanel).show(message.detail)
@@ -183,7 +183,7 @@ class ListingActions(PaneActions):
     def _follow_selection(self) -> None:
         """Show the details of the highlighted env (loaded in a worker)."""
         self._follow_timer = None
-        if not self.screen_stack or not self.screen_stack[0].query(EnvTable):
+        if self.closing:
             return  # the app is closing
         name = self.selected
         view = self.views.get(name) if name else None

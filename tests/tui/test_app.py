@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ptest_tui.cli.main import main
+from ptest_tui.events.types import EnvStatusChanged
 from ptest_tui.session import Session
 from ptest_tui.tui.app import PtestApp
+from ptest_tui.tui.bridge import EngineEvent, LogRecordPosted
+from ptest_tui.tui.messages import ActionDone, EnvsLoaded
 from ptest_tui.tui.screens.confirm import ConfirmScreen
 from ptest_tui.tui.screens.create_env import CreateEnvScreen
 from ptest_tui.tui.screens.help import HelpScreen
 from ptest_tui.tui.widgets.env_detail import EnvDetailPanel
+from ptest_tui.tui.widgets.resources_pane import UsageUpdated
 from tests.conftest import write_workspace
 from tests.tui.conftest import Notices, settle, wait_until
 
@@ -310,6 +315,23 @@ async def test_changes_from_another_process_show_up(envs: Session) -> None:
         with Session.open(workspace=envs.workspace.root, environ={}) as other:
             other.create_env("from-cli")
         assert await wait_until(pilot, lambda: "from-cli" in app.table.visible_names)
+
+
+async def test_messages_arriving_while_the_app_closes_do_nothing(envs: Session) -> None:
+    # A monitor tick, a finished job, an engine event or a log record can be queued
+    # when the app's widgets are already gone; handling them must not raise.
+    app = PtestApp(envs)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not app.closing
+        views = app.views
+    assert app.closing and views
+    app.on_usage_updated(UsageUpdated({}))
+    app.on_action_done(ActionDone("create:alpha", "alpha", "alpha created"))
+    app.on_engine_event(EngineEvent(EnvStatusChanged(env="alpha", old="ready", new="busy")))
+    app.on_log_record_posted(LogRecordPosted(logging.WARNING, "late"))
+    app.on_envs_loaded(EnvsLoaded(tuple(views.values())))
+    app._follow_selection()
 
 
 def test_no_workspace_prints_the_init_hint_and_exits_2(

@@ -298,8 +298,10 @@ async def test_threshold_alerts_show_in_the_column_title(tmp_path: Path) -> None
                 pane = app.pane
                 assert await wait_until(pilot, lambda: "⚠ disk free" in pane.host_view.text,
                                         rounds=400)
-                free = graph(pane, "host", 3).text
-                assert "alert below 1024T ↑ off the chart" in free
+                # The title changes with the alert; the chart draws once it has its size.
+                free = graph(pane, "host", 3)
+                assert await wait_until(pilot, lambda: bool(free.text))
+                assert "alert below 1024T ↑ off the chart" in free.text
         finally:
             live.stop()
 
