@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
-import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -37,20 +33,14 @@ from ptest_tui.engines.spec import EnvSpec
 from ptest_tui.errors import (
     ConfigError,
     EngineUnavailableError,
-    EnvStateError,
     PtestError,
     UsageError,
 )
 from ptest_tui.events import (
-    EnvCreated,
-    EnvCreating,
-    EnvDeleted,
-    EnvDeleting,
-    EnvFailed,
     EnvStatusChanged,
     EventBus,
-    OutputLine,
 )
+from ptest_tui.lifecycle import EnvLifecycle
 from ptest_tui.outcomes import CleanupItem, CreateOutcome, EnvView
 from ptest_tui.ownership import own_start_time, owner_alive
 from ptest_tui.store import EnvRecord, Store
@@ -391,6 +381,11 @@ class Session:
         record = self.store.get_env(name)
         return self.engines.get(record.isolation).status(record)
 
+    @cached_property
+    def lifecycle(self) -> EnvLifecycle:
+        """Create, repair, delete and exec (ptest_tui.lifecycle does the work)."""
+        return EnvLifecycle(self)
+
     def create_env(
         self, name_or_spec: str | EnvSpec, cancel: CancelToken | None = None, **options: Any
     ) -> EnvRecord:
@@ -401,102 +396,13 @@ class Session:
         made; only a killed process can leave an env behind, and the next start marks it
         broken.
         """
-        spec = (
-            name_or_spec
-            if isinstance(name_or_spec, EnvSpec)
-            else self.spec_for(name_or_spec, **options)
-        )
-        selection, engine = self.check_create(spec)
-        return self._build(spec, selection, engine, cancel or CancelToken(), claim=True)
+        return self.lifecycle.create(name_or_spec, cancel, **options)
 
     def check_create(self, spec: EnvSpec) -> tuple[Selection, IsolationEngine]:
-        """Every check :meth:`create_env` makes before it changes anything.
-
-        Raises the first problem (name, duplicate, level, engine availability,
-        interpreter, image). Front ends call it for each env of a bulk request, so one bad
-        entry fails the whole request before any env is created.
-        """
-        validate_name(spec.name)
-        if self.store.find_env(spec.name) is not None:
-            raise UsageError(
-                f"environment {spec.name!r} already exists",
-                "pick another name, or delete it first with `ptest-tui env delete`",
-            )
-        selection = self.select(spec)
-        if spec.packages and "packages" not in self.engines.capabilities()[selection.level]:
-            raise UsageError(
-                f"{selection.level} environments cannot install packages yet",
-                "create the env without packages and install them with `env exec`",
-            )
-        engine = self.engine_for(selection.level)
-        engine.validate(spec)
-        return selection, engine
-
-    def _build(
-        self,
-        spec: EnvSpec,
-        selection: Selection,
-        engine: IsolationEngine,
-        cancel: CancelToken,
-        claim: bool,
-    ) -> EnvRecord:
-        start = time.monotonic()
-        location = str(self.workspace.state_dir / "envs" / spec.name)
-        if claim:
-            self.store.insert_env(
-                EnvRecord(
-                    name=spec.name,
-                    isolation=selection.level,
-                    status="creating",
-                    spec=spec.to_dict(),
-                    reason=selection.reason,
-                    location=location,
-                    owner_pid=self._own_pid,
-                    owner_start=self._own_start,
-                    session=self.session_id,
-                )
-            )
-        self.bus.publish(EnvCreating(spec.name, selection.level, selection.reason))
-        try:
-            cancel.raise_if_cancelled("create")
-            state = engine.create(spec, cancel)
-        except BaseException as exc:
-            self._rollback(spec.name, engine, exc, keep_record=not claim)
-            raise
-        record = self.store.update_env(
-            spec.name,
-            status="ready",
-            expect=("creating",),
-            note="created",
-            engine_state=state,
-            owner_pid=None,
-            owner_start=None,
-            error="",
-        )
-        self.bus.publish(EnvCreated(spec.name, selection.level, time.monotonic() - start))
-        return record
-
-    def _rollback(
-        self, name: str, engine: IsolationEngine, exc: BaseException, keep_record: bool
-    ) -> None:
-        """Undo a failed build: remove what was made; a repaired env stays, marked broken."""
-        message = exc.message if isinstance(exc, PtestError) else str(exc) or type(exc).__name__
-        hint = exc.hint if isinstance(exc, PtestError) else ""
-        self.bus.publish(EnvFailed(name, message, hint))
-        record = self.store.find_env(name)
-        try:
-            if record is not None:
-                engine.delete(record)
-            shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
-            if keep_record:
-                self.store.update_env(
-                    name, status="broken", note="repair failed", error=message, owner_pid=None
-                )
-            else:
-                self.store.delete_env(name, note=f"create failed: {message}")
-        except Exception:
-            log.exception("could not roll back environment %s", name)
-            self.store.update_env(name, status="broken", error=message, owner_pid=None)
+        """Every check :meth:`create_env` makes before it changes anything (raises the
+        first problem). Front ends call it for each env of a bulk request, so one bad
+        entry fails the whole request before any env is created."""
+        return self.lifecycle.check_create(spec)
 
     def create_envs(
         self,
@@ -507,34 +413,9 @@ class Session:
         on_done: Callable[[CreateOutcome], None] | None = None,
     ) -> list[CreateOutcome]:
         """Create many environments in parallel; one failure does not stop the others."""
-        cancel = cancel or CancelToken()
-        names = [s.name if isinstance(s, EnvSpec) else s for s in specs]
-        duplicates = {n for n in names if names.count(n) > 1}
-        if duplicates:
-            raise UsageError(
-                f"environment names given twice: {', '.join(sorted(duplicates))}",
-                "name each environment once",
-            )
-
-        def one(item: EnvSpec | str) -> CreateOutcome:
-            name = item.name if isinstance(item, EnvSpec) else item
-            started = time.monotonic()
-            try:
-                record = self.create_env(item, cancel)
-                outcome = CreateOutcome(name, record, None, time.monotonic() - started)
-            except PtestError as exc:
-                outcome = CreateOutcome(name, None, exc, time.monotonic() - started)
-            except Exception as exc:  # an engine bug must not sink the other creates
-                log.exception("creating %s failed", name)
-                error = PtestError(f"{name}: {exc}", "run with --debug for the traceback")
-                outcome = CreateOutcome(name, None, error, time.monotonic() - started)
-            if on_done:
-                on_done(outcome)
-            return outcome
-
-        workers = max_workers or self.max_workers()
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(specs) or 1))) as pool:
-            return list(pool.map(one, specs))
+        return self.lifecycle.create_many(
+            specs, max_workers=max_workers, cancel=cancel, on_done=on_done
+        )
 
     def max_workers(self) -> int:
         """Parallel workers for bulk operations (config, else from the CPU count)."""
@@ -557,147 +438,23 @@ class Session:
         While it runs the env is ``busy`` (several commands may run at once), so it cannot
         be deleted or repaired under them without ``force``.
         """
-        if not argv:
-            raise UsageError("no command given", "put the command after --: env exec NAME -- CMD")
-        record = self.store.get_env(name)
-        if record.status not in ("ready", "busy"):
-            raise self._state_error(record, "run commands in")
-        engine = self.engine_for(record.isolation)
-
-        def emit(stream: str, line: str) -> None:
-            self.bus.publish(OutputLine(name, stream, line))
-            if on_output:
-                on_output(stream, line)
-
-        try:
-            lease = self.store.acquire_lease(
-                name, self._own_pid, self._own_start, shlex.join(argv)
-            )
-        except UsageError:
-            raise self._state_error(self.store.get_env(name), "run commands in") from None
-        if record.status == "ready":
-            self.bus.publish(EnvStatusChanged(name, "ready", "busy", "running a command"))
-        try:
-            return engine.exec(
-                record,
-                argv,
-                on_output=emit,
-                cancel=cancel or CancelToken(),
-                cwd=cwd,
-                env={**self.object_environment(record.isolation == "docker"), **(env or {})},
-                timeout=timeout,
-            )
-        finally:
-            if self.store.release_lease(lease):
-                self.bus.publish(EnvStatusChanged(name, "busy", "ready", "commands finished"))
-
-    @staticmethod
-    def _state_error(record: EnvRecord, action: str) -> EnvStateError:
-        if record.status == "broken":
-            detail = f" ({record.error})" if record.error else ""
-            return EnvStateError(
-                f"environment {record.name!r} is broken{detail}",
-                f"repair it with `ptest-tui env repair {record.name}` or delete it",
-            )
-        return EnvStateError(
-            f"environment {record.name!r} is {record.status}; cannot {action} it now",
-            "wait for the other operation to finish, or see `ptest-tui env list`",
+        return self.lifecycle.exec(
+            name, argv, on_output=on_output, cancel=cancel, cwd=cwd, env=env, timeout=timeout
         )
 
     def delete_env(self, name: str, force: bool = False) -> None:
         """Delete an environment and everything its engine made."""
-        record = self.store.get_env(name)
-        allowed = ("ready", "broken", "busy", "creating", "deleting") if force else (
-            "ready",
-            "broken",
-        )
-        if record.status not in allowed:
-            raise self._state_error(record, "delete")
-        if record.isolation not in self.engines.names():
-            if not force:
-                raise UsageError(
-                    f"environment {name!r} uses isolation level {record.isolation!r}, which no"
-                    " installed plugin provides",
-                    "reinstall that plugin, or `env delete --force` to forget the env",
-                )
-            # Its engine is gone, so nothing can remove what it made; forget the env.
-            log.warning("forgetting %s: no engine %r is installed", name, record.isolation)
-            shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
-            self.store.delete_env(name, note=f"forgotten: engine {record.isolation} missing")
-            self.bus.publish(EnvDeleted(name))
-            return
-        engine = self.engine_for(record.isolation)  # a down daemon fails here, changing nothing
-        record = self.store.update_env(
-            name,
-            status="deleting",
-            expect=allowed,
-            note="delete requested",
-            owner_pid=self._own_pid,
-            owner_start=self._own_start,
-        )
-        self.bus.publish(EnvDeleting(name))
-        try:
-            engine.delete(record)
-            shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
-        except PtestError as exc:
-            self.store.update_env(
-                name, status="broken", note="delete failed", error=exc.message, owner_pid=None
-            )
-            raise
-        self.store.delete_env(name)
-        self.bus.publish(EnvDeleted(name))
+        self.lifecycle.delete(name, force)
 
     def delete_envs(
         self, names: Sequence[str], *, max_workers: int | None = None
     ) -> dict[str, PtestError | None]:
         """Delete several environments in parallel; returns each name's error or None."""
-        for name in names:
-            self.store.get_env(name)  # all must exist before anything is deleted
-
-        def one(name: str) -> tuple[str, PtestError | None]:
-            try:
-                self.delete_env(name)
-                return name, None
-            except PtestError as exc:
-                return name, exc
-
-        workers = max(1, min(max_workers or self.max_workers(), len(names) or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return dict(pool.map(one, names))
+        return self.lifecycle.delete_many(names, max_workers=max_workers)
 
     def repair_env(self, name: str, cancel: CancelToken | None = None) -> EnvRecord:
         """Rebuild a broken environment from its stored spec (leftovers are removed first)."""
-        record = self.store.get_env(name)
-        engine = self.engines.get(record.isolation)
-        if record.status == "ready":
-            status = engine.status(record)
-            if status.healthy:
-                raise EnvStateError(
-                    f"environment {name!r} is ready and healthy; nothing to repair",
-                    "use `ptest-tui env delete` and `env create` to rebuild it anyway",
-                )
-        elif record.status != "broken":
-            raise self._state_error(record, "repair")
-        spec = EnvSpec.from_dict(record.spec)
-        engine = self.engine_for(record.isolation)
-        engine.validate(spec)
-        self.store.update_env(
-            name,
-            status="creating",
-            expect=("ready", "broken"),
-            note="repair",
-            owner_pid=self._own_pid,
-            owner_start=self._own_start,
-        )
-        self.bus.publish(EnvStatusChanged(name, record.status, "creating", "repair"))
-        try:
-            engine.delete(record)
-            shutil.rmtree(self.workspace.state_dir / "envs" / name, ignore_errors=True)
-        except PtestError as exc:
-            self.store.update_env(name, status="broken", error=exc.message, owner_pid=None)
-            raise
-        selection = Selection(record.isolation, record.reason)
-        return self._build(spec, selection, engine, cancel or CancelToken(), claim=False)
+        return self.lifecycle.repair(name, cancel)
 
     def cleanup(self, dry_run: bool = False, include_broken: bool = True) -> list[CleanupItem]:
         """Remove leftovers: broken envs and resources no stored environment owns.

@@ -33,6 +33,7 @@ from ptest_tui.events import (
     PackagePhase,
     PackagesInstalled,
 )
+from ptest_tui.lifecycle import state_error
 from ptest_tui.packages import cache as cache_mod
 from ptest_tui.packages.check import CheckReport, check_inventory
 from ptest_tui.packages.errors import classify
@@ -104,7 +105,7 @@ class PackageService:
         """The env's record, engine and package target; EnvStateError unless it is usable."""
         record = self.session.store.get_env(name)
         if record.status not in ("ready", "busy"):
-            raise self.session._state_error(record, action)
+            raise state_error(record, action)
         engine = self.session.engine_for(record.isolation)
         target = engine.package_target(record)
         if target is None:
@@ -144,11 +145,9 @@ class PackageService:
         try:
             was = session.store.get_env(name).status
             try:
-                lease = session.store.acquire_lease(
-                    name, session._own_pid, session._own_start, redact(purpose)
-                )
+                lease = session.store.acquire_lease(name, *session.owner(), redact(purpose))
             except UsageError:
-                raise session._state_error(session.store.get_env(name), "change") from None
+                raise state_error(session.store.get_env(name), "change") from None
             if was == "ready":
                 session.bus.publish(EnvStatusChanged(name, "ready", "busy", redact(purpose)))
             try:
