@@ -6,8 +6,9 @@ import contextlib
 from typing import Any
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
-from textual.worker import WorkerError
+from textual.worker import WorkerError, WorkerState
 
 from ptest_tui.tui.app import PtestApp
 
@@ -34,6 +35,30 @@ async def settle(pilot: Pilot[int], rounds: int = 6) -> None:
         await pilot.pause()
         if getattr(app, "updates_pending", False):
             await wait_until(pilot, lambda: not app.updates_pending, rounds=40)
+    await pilot.pause()  # Show, Hide and Resize events the last round posted
+
+
+async def run_from_palette(pilot: Pilot[Any], search: str, expect: str = "") -> None:
+    """Open the command palette, search, and run the first hit once it names ``expect``.
+
+    The palette gathers hits in a worker as each key is typed; Enter before the search
+    for the last key is done would run whatever the list held then.
+    """
+    await pilot.press("ctrl+p", *search)
+    palette = pilot.app.screen
+    assert isinstance(palette, CommandPalette), palette
+    wanted = (expect or search).lower()
+
+    def ready() -> bool:
+        gathering = any(worker.node is palette and worker.group == palette._GATHER_COMMANDS_GROUP
+                        and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                        for worker in pilot.app.workers)
+        hits = palette.query_one(CommandList)
+        return (not gathering and hits.option_count > 0
+                and wanted in str(hits.get_option_at_index(0).prompt).lower())
+
+    assert await wait_until(pilot, ready), f"no palette hit for {search!r}"
+    await pilot.press("enter")
 
 
 async def wait_until(pilot: Pilot[int], check: object, rounds: int = 200) -> bool:

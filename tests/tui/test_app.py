@@ -21,7 +21,7 @@ from ptest_tui.tui.screens.help import HelpScreen
 from ptest_tui.tui.widgets.env_detail import EnvDetailPanel
 from ptest_tui.tui.widgets.resources_pane import UsageUpdated
 from tests.conftest import write_workspace
-from tests.tui.conftest import Notices, settle, wait_until
+from tests.tui.conftest import Notices, run_from_palette, settle, wait_until
 
 SIZE = (120, 40)
 pytestmark = pytest.mark.anyio
@@ -289,10 +289,7 @@ async def test_theme_comes_from_config_and_switches_from_the_palette(themed: Ses
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.theme == "ptest-light"
-        await pilot.press("ctrl+p")
-        await pilot.press(*"high-contrast")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "high-contrast")
         await settle(pilot)
         assert app.theme == "ptest-high-contrast"
 

@@ -290,11 +290,15 @@ async def test_resources_zoom_keys(keys: Session) -> None:
         await pilot.press("3")
         pane = app.query_one(ResourcesPane)
         assert app.focused is pane
-        assert pane.window == 600.0 and pane.text.startswith("Last 10m")
+        # The pane draws once it is shown (a Show event after the next layout).
+        assert await wait_until(pilot, lambda: pane.text.startswith("Last 10m"))
+        assert pane.window == 600.0
         await pilot.press("plus")
-        assert pane.window == 300.0 and pane.text.startswith("Last 5m")
+        assert pane.window == 300.0
+        assert await wait_until(pilot, lambda: pane.text.startswith("Last 5m"))
         await pilot.press("equals_sign")  # = is + without Shift
-        assert pane.window == 120.0 and pane.text.startswith("Last 2m")
+        assert pane.window == 120.0
+        assert await wait_until(pilot, lambda: pane.text.startswith("Last 2m"))
         await pilot.press("minus")
         assert pane.window == 300.0
         assert pane.target_key == "env:alpha"  # it follows the environments table
@@ -321,8 +325,8 @@ async def test_objects_keys_move_start_show_the_log_and_stop(keys: Session) -> N
         assert table.selected_name == "svc"
         await pilot.press("k", "j")
         await pilot.press("o")  # on an object, o starts it
-        assert await wait_until(pilot, lambda: panel.views["svc"].state == "running", 400)
-        assert seen.has("svc ready")
+        assert await wait_until(pilot, lambda: panel.views["svc"].state == "running"
+                                and seen.has("svc ready"), 400)
         assert keys.objects.view("svc").state == "running"
         await pilot.press("L")
         log = app.screen

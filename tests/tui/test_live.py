@@ -28,8 +28,8 @@ async def test_edits_apply_live_and_bad_ones_are_notified(tmp_path: Path) -> Non
             (root / "ptest.toml").write_text(
                 '[envs.alpha]\nisolation = "basic"\n[envs.beta]\nisolation = "basic"\n'
             )
-            assert await wait_until(pilot, lambda: "beta" in app.views)
-            assert seen.has("configuration reloaded (envs)")
+            assert await wait_until(pilot, lambda: "beta" in app.views
+                                    and seen.has("configuration reloaded (envs)"))
             (root / "ptest.toml").write_text('[envs.alpha]\nisolaton = "basic"\n')
             assert await wait_until(pilot, lambda: seen.has("unknown key envs.alpha.isolaton"))
             assert seen.has("(line 2)") and "error" in seen.severities

@@ -52,9 +52,10 @@ async def test_a_flood_of_notifications_keeps_at_most_a_few_toasts(session: Sess
     app = PtestApp(session)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        app.notify("keep me", severity="error", markup=False)
+        # Long timeouts: a slow machine must not expire the toasts before they are counted.
+        app.notify("keep me", severity="error", markup=False, timeout=120)
         for index in range(12):
-            app.notify(f"install {index} done", markup=False)
+            app.notify(f"install {index} done", markup=False, timeout=120)
         await settle(pilot)
         shown = [n.message for n in app._notifications]
         assert len(shown) == MAX_TOASTS

@@ -7,7 +7,7 @@ import pytest
 from ptest_tui.session import Session
 from ptest_tui.tui.app import PtestApp
 from ptest_tui.tui.screens.migrate import MigrateScreen
-from tests.tui.conftest import Notices, settle, wait_until
+from tests.tui.conftest import Notices, run_from_palette, settle, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -34,15 +34,12 @@ async def test_a_palette_entry_runs_its_action(session: Session) -> None:
     seen = Notices(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p", *"lock packages")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "lock packages")
         # The Packages pane's lock ran: an empty env has nothing to lock, and says so.
         assert await wait_until(pilot, lambda: seen.has("nothing is installed in beta"))
         assert not (session.workspace.root / "beta.lock").exists()
         await settle(pilot)
-        await pilot.press("1", "ctrl+p", *"migrate environment")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await pilot.press("1")
+        await run_from_palette(pilot, "migrate environment")
         assert await wait_until(pilot, lambda: isinstance(app.screen, MigrateScreen))
         await pilot.press("escape")

@@ -29,7 +29,7 @@ from ptest_tui.session import Session
 from ptest_tui.tui.bridge import EngineEvent, EventBridge, OutputReady
 from ptest_tui.tui.widgets.chart import GraphSpec, Series, plan_graph, render_graph
 from ptest_tui.tui.widgets.graph import Graph
-from ptest_tui.tui.widgets.resources_pane import NO_SELECTION, ResourcesPane
+from ptest_tui.tui.widgets.resources_pane import MAX_REDRAWS, NO_SELECTION, ResourcesPane
 from tests.conftest import write_workspace
 from tests.tui.conftest import wait_until
 
@@ -173,7 +173,6 @@ async def test_a_busy_env_shows_high_cpu_beside_the_host(session: Session) -> No
             # The kernel decides how much of a core the loop gets: the chart must read
             # high when it got most of one, and follow it when a loaded machine gave less.
             assert shown and max(shown) >= min(50.0, 50.0 * share), (shown, share)
-            assert latest(pane, "target", 0) >= min(50.0, 40.0 * share), (shown, share)
             cpu = graph(pane, "target", 0).text
             assert cpu.startswith("CPU ") and "of a core" in cpu and "▲ peak" in cpu
             assert any("⠀" < char <= "⣿" for char in cpu)  # braille dots were drawn
@@ -256,13 +255,14 @@ async def test_redraws_are_coalesced_and_stop_while_hidden(tmp_path: Path) -> No
         async with app.run_test(size=SIZE) as pilot:
             pane = app.pane
             await ticks(pilot, pane, 1)
-            drawn = pane.draws
-            seen = await ticks(pilot, pane, 20)
-            # At most MAX_REDRAWS a second however fast the samples come: fewer redraws
-            # than ticks (a slow machine only draws fewer).
-            assert pane.draws - drawn < len(seen)
+            drawn, started = pane.draws, time.monotonic()
+            await ticks(pilot, pane, 20)  # 10 a second: more than the pane may draw
+            # At most MAX_REDRAWS a second however fast the samples come (the first at
+            # once); a slow machine only draws fewer.
+            elapsed = time.monotonic() - started
+            assert pane.draws - drawn <= MAX_REDRAWS * elapsed + 1
             pane.display = False
-            await pilot.pause()
+            assert await wait_until(pilot, lambda: not pane.is_shown)
             hidden = pane.draws
             await ticks(pilot, pane, 5)
             assert pane.draws == hidden  # nothing drawn while hidden

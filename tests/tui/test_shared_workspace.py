@@ -24,7 +24,7 @@ from ptest_tui.tui.app import PtestApp
 from ptest_tui.tui.screens.run_plan import PlanScreen
 from ptest_tui.tui.widgets.results_pane import ResultsPane
 from tests.support.batch_plans import BRANCHES, write_plan, write_workspace
-from tests.tui.conftest import Notices, settle, wait_until
+from tests.tui.conftest import Notices, run_from_palette, settle, wait_until
 
 SIZE = (120, 40)
 pytestmark = pytest.mark.anyio
@@ -116,9 +116,7 @@ async def test_a_plan_from_the_palette_stores_what_batch_mode_stores(shared: Ses
     seen = Notices(app)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p", *"Run a plan")
-        await pilot.pause(0.3)  # the palette searches in the background
-        await pilot.press("enter")
+        await run_from_palette(pilot, "Run a plan")
         assert await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen))
         await pilot.press(*"plan.toml", "enter")
         assert await wait_until(pilot, lambda: seen.has("plan branches failed"), rounds=600)

@@ -204,6 +204,11 @@ class ResourcesPane(Vertical):
         self._timer = None
         self._draw()
 
+    @property
+    def is_shown(self) -> bool:
+        """Whether the pane is on screen (it draws only then)."""
+        return self._visible
+
     def on_show(self) -> None:
         """Visible again: catch up."""
         self._visible = True
