@@ -6,7 +6,7 @@ from ptest_tui.advise.context import AdviseContext
 from ptest_tui.advise.model import Advice, seconds
 from ptest_tui.benchmark.records import BenchmarkHistory
 from ptest_tui.packages.check import check_inventory
-from ptest_tui.packages.service import PIP_TOOLING  # seeded by ensurepip: says nothing
+from ptest_tui.packages.inventory import PIP_TOOLING  # seeded by ensurepip: says nothing
 
 
 def pip_backend(ctx: AdviseContext) -> list[Advice]:

@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
+
+from ptest_tui.cancel import CancelToken
+from ptest_tui.errors import PackageError
+
+if TYPE_CHECKING:
+    from ptest_tui.engines.base import IsolationEngine, PackageTarget
+    from ptest_tui.store import EnvRecord
+
+# Installer tooling (seeded by ensurepip for the pip backend): like `pip freeze`, locks
+# leave it out and syncs neither remove it nor count it as drift.
+PIP_TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 
 @dataclass(frozen=True)
@@ -194,3 +206,39 @@ def parse_probe(output: str) -> Inventory:
     dists.sort(key=lambda d: d.key)
     return Inventory(tuple(dists), data.get("markers", {}))
 
+
+def read_inventory(
+    record: EnvRecord,
+    engine: IsolationEngine,
+    target: PackageTarget,
+    cancel: CancelToken | None = None,
+) -> Inventory:
+    """Installed distributions and marker values of the env's interpreter.
+
+    A virtualenv is read from its site folders; a basic env's folder likewise, asking its
+    interpreter only for the version; a container runs :data:`PROBE` inside.
+    """
+    if not target.in_container and not target.target_dir:
+        venv = Path(target.python).parent.parent
+        dists = scan_site(venv_site_dirs(venv))
+        return Inventory(tuple(dists), host_markers(venv_python_version(venv)))
+    if not target.in_container:
+        dists = scan_site([Path(target.target_dir)])
+        version = subprocess.run(
+            [target.python, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True, text=True, check=False,
+        ).stdout.strip()
+        return Inventory(tuple(dists), host_markers(version))
+    output: list[str] = []
+    result = engine.run_package_tool(
+        record,
+        ["python", "-c", PROBE],
+        on_output=lambda _s, line: output.append(line),
+        cancel=cancel or CancelToken(),
+    )
+    if result.exit_code != 0:
+        raise PackageError(
+            f"cannot list the packages of {record.name}: {(output or ['no output'])[-1]}",
+            "check the env with `ptest-tui env status`",
+        )
+    return parse_probe("\n".join(output))

@@ -9,25 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.engines.base import IsolationEngine, PackageTarget
 from ptest_tui.errors import (
     CancelledError,
-    EnvStateError,
     PackageError,
     PackageUsageError,
     PtestError,
     UsageError,
 )
 from ptest_tui.events import (
-    EnvStatusChanged,
     PackageCacheCleaned,
     PackageInstallFailed,
     PackagePhase,
@@ -36,20 +32,18 @@ from ptest_tui.events import (
 from ptest_tui.lifecycle import state_error
 from ptest_tui.packages import cache as cache_mod
 from ptest_tui.packages.check import CheckReport, check_inventory
-from ptest_tui.packages.errors import classify
+from ptest_tui.packages.container_cache import fill_host_cache
+from ptest_tui.packages.hold import hold_env
 from ptest_tui.packages.index import IndexConfig, redact
-from ptest_tui.packages.installers import BACKENDS, Installer, PipInstaller
+from ptest_tui.packages.installers import BACKENDS, Installer
 from ptest_tui.packages.inventory import (
-    PROBE,
+    PIP_TOOLING,
     InstalledDist,
     Inventory,
-    host_markers,
-    parse_probe,
-    scan_site,
-    venv_python_version,
-    venv_site_dirs,
+    read_inventory,
 )
 from ptest_tui.packages.lock import LockFile, compile_lock, read_lock, verify
+from ptest_tui.packages.parallel import install_many
 from ptest_tui.packages.progress import Tally
 from ptest_tui.packages.reports import InstallOutcome, InstallReport
 from ptest_tui.packages.requirements import RequirementLine, collect, parse_requirement
@@ -60,11 +54,6 @@ if TYPE_CHECKING:
     from ptest_tui.store import EnvRecord
 
 log = logging.getLogger(__name__)
-
-# Installer tooling (seeded by ensurepip for the pip backend): like `pip freeze`, locks
-# leave it out and syncs neither remove it nor count it as drift.
-PIP_TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute"})
-
 
 PURPOSE_ITEMS = 3  # requirements named in a lease's purpose; the rest are counted
 
@@ -122,41 +111,13 @@ class PackageService:
         wheelhouse = getattr(engine, "wheelhouse", None)
         if name == "pip" and target.in_container and wheelhouse is not None:
             # pip in a container has no network and cannot read uv's cache: it installs
-            # from the wheelhouse the host fills (see _prepare_cache).
+            # from the wheelhouse the host fills (see packages/container_cache.py).
             index = IndexConfig(find_links=(wheelhouse(record),), offline=True)
         return BACKENDS[name](engine, record, target, index)
 
-    @contextlib.contextmanager
-    def _hold(self, name: str, purpose: str) -> Iterator[None]:
-        """The per-env file lock and a lease (env busy) for the duration of a change."""
-        from filelock import FileLock, Timeout
-
-        session = self.session
-        locks = session.workspace.state_dir / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(locks / f"{name}.lock"), timeout=0)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise EnvStateError(
-                f"another process is changing the packages of {name!r}",
-                "wait for it to finish and try again",
-            ) from None
-        try:
-            was = session.store.get_env(name).status
-            try:
-                lease = session.store.acquire_lease(name, *session.owner(), redact(purpose))
-            except UsageError:
-                raise state_error(session.store.get_env(name), "change") from None
-            if was == "ready":
-                session.bus.publish(EnvStatusChanged(name, "ready", "busy", redact(purpose)))
-            try:
-                yield
-            finally:
-                if session.store.release_lease(lease):
-                    session.bus.publish(EnvStatusChanged(name, "busy", "ready", "packages done"))
-        finally:
-            lock.release()
+    def hold(self, name: str, purpose: str) -> contextlib.AbstractContextManager[None]:
+        """The per-env file lock and a lease for the duration of a change (packages/hold.py)."""
+        return hold_env(self.session, name, purpose)
 
     def _phase_callback(self, env: str) -> Callable[[str, int, int, str], None]:
         bus = self.session.bus
@@ -176,31 +137,7 @@ class PackageService:
         cancel: CancelToken | None = None,
     ) -> Inventory:
         """Installed distributions and marker values of the env's interpreter."""
-        if not target.in_container and not target.target_dir:
-            venv = Path(target.python).parent.parent
-            dists = scan_site(venv_site_dirs(venv))
-            return Inventory(tuple(dists), host_markers(venv_python_version(venv)))
-        if not target.in_container:
-            # A basic env: the files are here, the interpreter's version needs asking.
-            dists = scan_site([Path(target.target_dir)])
-            version = subprocess.run(
-                [target.python, "-c", "import platform; print(platform.python_version())"],
-                capture_output=True, text=True, check=False,
-            ).stdout.strip()
-            return Inventory(tuple(dists), host_markers(version))
-        output: list[str] = []
-        result = engine.run_package_tool(
-            record,
-            ["python", "-c", PROBE],
-            on_output=lambda _s, line: output.append(line),
-            cancel=cancel or CancelToken(),
-        )
-        if result.exit_code != 0:
-            raise PackageError(
-                f"cannot list the packages of {record.name}: {(output or ['no output'])[-1]}",
-                "check the env with `ptest-tui env status`",
-            )
-        return parse_probe("\n".join(output))
+        return read_inventory(record, engine, target, cancel)
 
     # -- operations ---------------------------------------------------------------------
 
@@ -240,7 +177,7 @@ class PackageService:
         started = time.monotonic()
         texts = [line.text for line in lines]
         record, engine, target, tool, pins = self._request(env, backend, lines, upgrade, cancel)
-        self._prepare_cache(tool, engine, record, target, texts, pins, cancel)
+        fill_host_cache(tool, engine, record, target, texts, pins, self.index, cancel)
         tally = resolve(tool, texts, pins, upgrade=upgrade, cancel=cancel)
         return InstallReport.from_tally(env, backend, tally, time.monotonic() - started)
 
@@ -275,7 +212,7 @@ class PackageService:
         started = time.monotonic()
         texts = [line.text for line in lines]
         try:
-            with self._hold(env, purpose("pkg install", texts)):
+            with self.hold(env, purpose("pkg install", texts)):
                 record, engine, target, tool, pins = self._request(
                     env, backend, lines, upgrade, cancel
                 )
@@ -306,7 +243,9 @@ class PackageService:
                         log.debug("offline install in %s failed (%s); filling the cache",
                                   env, first.message)
                 if tally is None:
-                    self._prepare_cache(tool, engine, record, target, texts, pins, cancel)
+                    fill_host_cache(
+                        tool, engine, record, target, texts, pins, self.index, cancel
+                    )
                     tally = attempt()
         except PtestError as exc:
             self.session.bus.publish(PackageInstallFailed(env, redact(exc.message)))
@@ -340,111 +279,15 @@ class PackageService:
             )
         )
 
-    def _prepare_cache(
-        self,
-        tool: Installer,
-        engine: IsolationEngine,
-        record: EnvRecord,
-        target: PackageTarget,
-        requested: Sequence[str],
-        pins: Sequence[str],
-        cancel: CancelToken,
-    ) -> None:
-        """Containers install offline from the host cache: fill it on the host first.
-
-        Engines whose package tools run where the network is not (docker) offer
-        ``populate_cache(record, requirements, index_args=, cancel=)``.
-        """
-        if not target.in_container:
-            return
-        if isinstance(tool, PipInstaller) and hasattr(engine, "fill_wheelhouse"):
-            try:
-                # pip's own tooling is already in the env (ensurepip); the rest is fetched.
-                kept = [p for p in pins if p.split("==")[0].lower() not in PIP_TOOLING]
-                engine.fill_wheelhouse(
-                    record, [*requested, *kept], index_args=self.index.pip_args(), cancel=cancel
-                )
-            except PtestError as exc:
-                lines = getattr(exc, "lines", None)
-                if not lines:
-                    raise
-                raise classify(
-                    "pip", lines, env=record.name, action="install", index=self.index,
-                    requested=requested, pins=pins,
-                ) from None
-            return
-        fill = getattr(engine, "populate_cache", None)
-        if fill is None:
-            log.warning("%s engine cannot fill the package cache", record.isolation)
-            return
-        try:
-            fill(record, [*requested, *pins], index_args=self.index.uv_args(), cancel=cancel)
-        except PtestError as exc:
-            lines = getattr(exc, "lines", None)
-            if not lines:
-                raise
-            # The host-side resolution failed: explain it like any install (conflicts
-            # name who asked for what, missing packages are named).
-            raise classify(
-                "uv", lines, env=record.name, action="install", index=self.index,
-                requested=requested, pins=pins,
-            ) from None
-
     def install_many(
         self,
         envs: Sequence[str],
         requirements: Sequence[str] = (),
-        *,
-        requirement_files: Sequence[str | Path] = (),
-        upgrade: bool = False,
-        installer: str | None = None,
-        max_workers: int | None = None,
-        cancel: CancelToken | None = None,
-        on_done: Callable[[InstallOutcome], None] | None = None,
+        **options: Any,
     ) -> list[InstallOutcome]:
-        """Install into many envs in parallel; one failing env does not stop the others.
-
-        The request itself (requirements, files, env names) is validated once, up front; a
-        bad request fails before any env changes. Env state problems are per-env outcomes.
-        """
-        if not envs:
-            raise UsageError("no environments given", "name envs with --envs A,B or use --all")
-        duplicates = sorted({e for e in envs if list(envs).count(e) > 1})
-        if duplicates:
-            raise UsageError(f"environments given twice: {', '.join(duplicates)}", "")
-        for env in envs:
-            self.session.store.get_env(env)  # all must exist
-        self.installer_name(installer)
-        if not collect(requirements, requirement_files):
-            raise UsageError("no packages given", "name packages or give -r FILE")
-        cancel = cancel or CancelToken()
-
-        def one(env: str) -> InstallOutcome:
-            started = time.monotonic()
-            try:
-                cancel.raise_if_cancelled("install")
-                report = self.install(
-                    env,
-                    requirements,
-                    requirement_files=requirement_files,
-                    upgrade=upgrade,
-                    installer=installer,
-                    cancel=cancel,
-                )
-                outcome = InstallOutcome(env, report, None, time.monotonic() - started)
-            except PtestError as exc:
-                outcome = InstallOutcome(env, None, exc, time.monotonic() - started)
-            except Exception as exc:  # a bug in one env must not sink the others
-                log.exception("installing into %s failed", env)
-                error = PackageError(f"{env}: {redact(str(exc))}", "run with --debug")
-                outcome = InstallOutcome(env, None, error, time.monotonic() - started)
-            if on_done:
-                on_done(outcome)
-            return outcome
-
-        workers = max(1, min(max_workers or self.session.max_workers(), len(envs)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, envs))
+        """Install into many envs in parallel; one failing env does not stop the others
+        (options and validation: :func:`ptest_tui.packages.parallel.install_many`)."""
+        return install_many(self, envs, requirements, **options)
 
     def uninstall(
         self,
@@ -469,7 +312,7 @@ class PackageService:
         started = time.monotonic()
         cancel = cancel or CancelToken()
         try:
-            with self._hold(env, purpose("pkg uninstall", names)):
+            with self.hold(env, purpose("pkg uninstall", names)):
                 record, engine, target = self._target(env, "uninstall packages from")
                 tool = self._installer(record, engine, target, backend)
                 tally = tool.uninstall([installed[key].name for key in keys], cancel)
@@ -557,12 +400,11 @@ class PackageService:
         started = time.monotonic()
         lock_file = str(Path(lock_path).resolve())
         try:
-            with self._hold(env, f"pkg sync {Path(lock_path).name}"):
+            with self.hold(env, f"pkg sync {Path(lock_path).name}"):
                 record, engine, target = self._target(env, "sync")
                 tool = self._installer(record, engine, target, backend)
-                self._prepare_cache(
-                    tool, engine, record, target, [f"{n}=={v}" for n, v in expected], (), cancel
-                )
+                pinned = [f"{n}=={v}" for n, v in expected]
+                fill_host_cache(tool, engine, record, target, pinned, (), self.index, cancel)
                 tally = tool.sync(lock_file, cancel, self._phase_callback(env))
                 after = self.inventory(record, engine, target, cancel).by_key()
                 keep = {name for name, _ in expected}

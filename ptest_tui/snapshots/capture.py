@@ -72,8 +72,8 @@ def capture_lock(
     """
     from ptest_tui.engines.virtualenv import find_uv
     from ptest_tui.errors import PackageError
+    from ptest_tui.packages.inventory import PIP_TOOLING
     from ptest_tui.packages.lock import compile_lock
-    from ptest_tui.packages.service import PIP_TOOLING
 
     service = session.package_service
     try:
@@ -195,7 +195,7 @@ def take(
             "leave out --container-fs",
         )
     hold: contextlib.AbstractContextManager[None] = (
-        contextlib.nullcontext() if held else session.package_service._hold(env, "snapshot")
+        contextlib.nullcontext() if held else session.package_service.hold(env, "snapshot")
     )
     with service.blobs.using(), hold:
         record = session.store.get_env(env)

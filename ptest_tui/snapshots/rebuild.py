@@ -118,7 +118,7 @@ def hold_source(session: Session, record: EnvRecord | None, purpose: str) -> Any
         return contextlib.nullcontext()
     if record.status == "broken":
         return env_file_lock(session, record.name)
-    return session.package_service._hold(record.name, purpose)
+    return session.package_service.hold(record.name, purpose)
 
 
 class Rebuilder:

@@ -58,7 +58,7 @@ def package_differences(rebuilder: Rebuilder, record: EnvRecord) -> list[str]:
     """Installed versions against the snapshot's pins."""
     from packaging.utils import canonicalize_name
 
-    from ptest_tui.packages.service import PIP_TOOLING
+    from ptest_tui.packages.inventory import PIP_TOOLING
 
     service = rebuilder.session.package_service
     target = rebuilder.engine.package_target(record)
