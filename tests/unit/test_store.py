@@ -10,6 +10,7 @@ import pytest
 
 from ptest_tui.errors import EnvNotFoundError, StoreError, UsageError
 from ptest_tui.store import SCHEMA_VERSION, EnvRecord, Store
+from ptest_tui.store_schema import MIGRATIONS
 
 
 def record(name: str, status: str = "creating", pid: int | None = 1) -> EnvRecord:
@@ -102,6 +103,25 @@ def test_recover_stale_marks_dead_owners_broken(tmp_path: Path) -> None:
         "fine": "ready",
     }
     assert "interrupted while creating" in store.get_env("dead-create").error
+
+
+def test_a_first_version_database_is_migrated_and_keeps_its_envs(tmp_path: Path) -> None:
+    # A state.db written by the first release: only migration 1, one ready env.
+    path = tmp_path / "state.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[1] + ";PRAGMA user_version = 1;")
+    conn.execute(
+        "INSERT INTO environments (name, isolation, status, spec, created_at, updated_at)"
+        " VALUES ('old', 'basic', 'ready', '{\"name\": \"old\"}', 1.0, 2.0)"
+    )
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    old = store.get_env("old")
+    assert (old.status, old.spec, old.package_count) == ("ready", {"name": "old"}, None)
+    store.set_package_count("old", 3)  # a column added by a later migration
+    assert store.get_env("old").package_count == 3
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
