@@ -41,6 +41,14 @@ from ptest_tui.engines.docker_client import (
     resolve_target,
     workspace_archive,
 )
+from ptest_tui.engines.docker_config import (
+    HOME,
+    container_environment,
+    container_limits,
+    host_config,
+    mount_mode,
+    venv_volume,
+)
 from ptest_tui.engines.docker_exec import run_exec
 from ptest_tui.engines.image_sources import DEFAULT_REPOSITORY, SUITES, supported
 from ptest_tui.engines.spec import EnvSpec
@@ -57,7 +65,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HOME = "/root"
 UNAVAILABLE_RETRY = 10.0  # seconds before a failed ping is tried again (a daemon may start)
 
 
@@ -196,81 +203,6 @@ class DockerEngine(IsolationEngine):
 
     # -- create -------------------------------------------------------------------------
 
-    def _mount_mode(self, spec: EnvSpec) -> str:
-        return spec.workspace_mount or self.context.config.docker.workspace_mount or "ro"
-
-    def _limits(self, spec: EnvSpec) -> dict[str, Any]:
-        cfg = self.context.config.docker
-        pids = spec.pids if spec.pids is not None else (cfg.pids or None)
-        return {
-            "memory": spec.memory,
-            "cpus": spec.cpus,
-            "pids": pids,
-            "network": spec.network or cfg.network or "none",
-        }
-
-    def _environment(
-        self, spec: EnvSpec, mounted: bool, info: dict[str, Any], venv: bool
-    ) -> dict[str, str]:
-        env = {"PTEST_ENV": spec.name, "HOME": HOME, "LANG": "C.UTF-8"}
-        if mounted:
-            env["PTEST_WORKSPACE"] = self.context.config.docker.mount_path
-        if venv:
-            env.update(pkgs.venv_environment(info))
-        env.update(spec.environment)
-        return env
-
-    def _host_config(
-        self,
-        api: Any,
-        spec: EnvSpec,
-        limits: dict[str, Any],
-        mode: str,
-        extra: list[Any],
-        network_mode: str,
-    ) -> Any:
-        from docker.types import Mount
-
-        mount_path = self.context.config.docker.mount_path
-        mounts = list(extra)
-        if mode != "none" and self.shares_host_filesystem:
-            mounts.append(
-                Mount(mount_path, str(self.context.root), type="bind", read_only=mode == "ro")
-            )
-            if self.context.state_dir.is_dir():
-                # Hide .ptest (the state store, other envs' folders) from the container.
-                state = f"{mount_path.rstrip('/')}/{self.context.state_dir.name}"
-                mounts.append(Mount(state, None, type="tmpfs"))
-        memory = limits["memory"]
-        return api.create_host_config(
-            init=True,
-            network_mode=network_mode,
-            security_opt=["no-new-privileges"],
-            mounts=mounts,
-            mem_limit=memory,
-            memswap_limit=memory,  # equal to memory: no swap, so the limit is real
-            nano_cpus=int(limits["cpus"] * 1e9) if limits["cpus"] else None,
-            pids_limit=limits["pids"],
-        )
-
-    def _venv_volume(self, spec: EnvSpec) -> Any:
-        """An anonymous, labelled volume for the env's venv.
-
-        Package installs copy thousands of files (hard links cannot cross the read-only
-        cache mount); written to a volume they cost a third of what the container's
-        overlay filesystem charges. Anonymous, so removing the container removes it too.
-        """
-        from docker.types import Mount
-
-        return Mount(
-            pkgs.VENV,
-            None,
-            type="volume",
-            labels=labels.resource_labels(
-                self.context.workspace_id, spec.name, self.context.session_id
-            ),
-        )
-
     def create(self, spec: EnvSpec, cancel: CancelToken) -> dict[str, Any]:
         """Create and start the env's container; ready once ``python3`` runs in it."""
         with daemon_errors(self.target, f"create the container of {spec.name}"):
@@ -282,14 +214,14 @@ class DockerEngine(IsolationEngine):
         api = self.api()
         info = self.inspect_image(spec)
         image = self.image_for(spec)
-        mode = self._mount_mode(spec)
-        limits = self._limits(spec)
+        mode = mount_mode(self.context, spec)
+        limits = container_limits(self.context, spec)
         name = labels.container_name(self.context.workspace_id, spec.name)
         mount_path = self.context.config.docker.mount_path
         support = self.package_support()
         package_mounts = [] if support.reason else pkgs.prepare_host(support)
         if not support.reason:
-            package_mounts.append(self._venv_volume(spec))
+            package_mounts.append(venv_volume(self.context, spec))
         network = limits["network"]
         kwargs = {
             "image": info["Id"],
@@ -298,7 +230,9 @@ class DockerEngine(IsolationEngine):
             "labels": labels.resource_labels(
                 self.context.workspace_id, spec.name, self.context.session_id
             ),
-            "environment": self._environment(spec, mode != "none", info, not support.reason),
+            "environment": container_environment(
+                self.context, spec, mode != "none", info, venv=not support.reason
+            ),
             "working_dir": mount_path if mode != "none" else HOME,
         }
 
@@ -306,8 +240,9 @@ class DockerEngine(IsolationEngine):
             # "none" means the objects network alone (internal: the env's objects and
             # nothing else); "bridge" means the bridge plus the objects network.
             primary = objects_network if network == "none" else network
-            kwargs["host_config"] = self._host_config(
-                api, spec, limits, mode, package_mounts, primary
+            kwargs["host_config"] = host_config(
+                api, self.context, limits, mode, package_mounts, primary,
+                mount_workspace=self.shares_host_filesystem,
             )
             try:
                 created = str(api.create_container(**kwargs)["Id"])
