@@ -8,8 +8,9 @@ A failed host-side resolution is explained like any install failure.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from ptest_tui.cancel import CancelToken
@@ -45,34 +46,38 @@ def fill_host_cache(
     if not target.in_container:
         return
     if isinstance(tool, PipInstaller) and hasattr(engine, "fill_wheelhouse"):
-        try:
-            # pip's own tooling is already in the env (ensurepip); the rest is fetched.
-            kept = [p for p in pins if p.split("==")[0].lower() not in PIP_TOOLING]
+        # pip's own tooling is already in the env (ensurepip); the rest is fetched.
+        kept = [p for p in pins if p.split("==")[0].lower() not in PIP_TOOLING]
+        with explained("pip", record, requested, pins, index):
             engine.fill_wheelhouse(
                 record, [*requested, *kept], index_args=index.pip_args(), cancel=cancel
             )
-        except PtestError as exc:
-            lines = getattr(exc, "lines", None)
-            if not lines:
-                raise
-            raise classify(
-                "pip", lines, env=record.name, action="install", index=index,
-                requested=requested, pins=pins,
-            ) from None
         return
     fill = getattr(engine, "populate_cache", None)
     if fill is None:
         log.warning("%s engine cannot fill the package cache", record.isolation)
         return
-    try:
+    with explained("uv", record, requested, pins, index):
         fill(record, [*requested, *pins], index_args=index.uv_args(), cancel=cancel)
+
+
+@contextlib.contextmanager
+def explained(
+    tool: str,
+    record: EnvRecord,
+    requested: Sequence[str],
+    pins: Sequence[str],
+    index: IndexConfig,
+) -> Iterator[None]:
+    """A failed host-side resolution explained like any install: conflicts name who asked
+    for what, missing packages are named. Errors without tool output pass unchanged."""
+    try:
+        yield
     except PtestError as exc:
         lines = getattr(exc, "lines", None)
         if not lines:
             raise
-        # The host-side resolution failed: explain it like any install (conflicts name
-        # who asked for what, missing packages are named).
         raise classify(
-            "uv", lines, env=record.name, action="install", index=index,
+            tool, lines, env=record.name, action="install", index=index,
             requested=requested, pins=pins,
         ) from None

@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 
 
 @contextlib.contextmanager
-def hold_env(session: Session, name: str, purpose: str) -> Iterator[None]:
-    """The per-env file lock and a lease (env busy) for the duration of a change."""
+def env_file_lock(session: Session, name: str, changing: str = "") -> Iterator[None]:
+    """The per-env file lock alone (a broken env being rebuilt takes no lease).
+
+    ``changing`` names what is changed in the refusal ("the packages of").
+    """
     from filelock import FileLock, Timeout
 
     locks = session.workspace.state_dir / "locks"
@@ -32,10 +35,19 @@ def hold_env(session: Session, name: str, purpose: str) -> Iterator[None]:
         lock.acquire()
     except Timeout:
         raise EnvStateError(
-            f"another process is changing the packages of {name!r}",
+            f"another process is changing {changing + ' ' if changing else ''}{name!r}",
             "wait for it to finish and try again",
         ) from None
     try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def hold_env(session: Session, name: str, purpose: str) -> Iterator[None]:
+    """The per-env file lock and a lease (env busy) for the duration of a change."""
+    with env_file_lock(session, name, "the packages of"):
         was = session.store.get_env(name).status
         try:
             lease = session.store.acquire_lease(name, *session.owner(), redact(purpose))
@@ -48,5 +60,3 @@ def hold_env(session: Session, name: str, purpose: str) -> Iterator[None]:
         finally:
             if session.store.release_lease(lease):
                 session.bus.publish(EnvStatusChanged(name, "busy", "ready", "packages done"))
-    finally:
-        lock.release()

@@ -17,7 +17,6 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from ptest_tui.cancel import CancelToken
 from ptest_tui.engines.spec import EnvSpec
 from ptest_tui.errors import EnvStateError, PtestError
 from ptest_tui.events import MigrationFailed, MigrationStep
+from ptest_tui.packages.hold import env_file_lock
 from ptest_tui.snapshots.blobs import space_error
 from ptest_tui.snapshots.manifest import Manifest
 from ptest_tui.snapshots.records import Rebuild, RebuildJournal
@@ -90,26 +90,6 @@ def steps_of(plan: Plan) -> list[str]:
     if plan.container_fs:
         steps.append("container-fs")
     return [*steps, "verifying", "switching", "done"]
-
-
-@contextlib.contextmanager
-def env_file_lock(session: Session, name: str) -> Iterator[None]:
-    """The per-env file lock package changes take (no lease: for a broken env)."""
-    from filelock import FileLock, Timeout
-
-    folder = session.workspace.state_dir / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(folder / f"{name}.lock"), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise EnvStateError(
-            f"another process is changing {name!r}", "wait for it to finish and try again"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def hold_source(session: Session, record: EnvRecord | None, purpose: str) -> Any:
