@@ -24,6 +24,7 @@ from textual.widgets.selection_list import Selection
 from ptest_tui.errors import PtestError
 from ptest_tui.runs.runner import RunOptions
 from ptest_tui.session import Session
+from ptest_tui.tui.widgets.vim_keys import VIM_UP_DOWN
 
 LIST_HEIGHT = 7  # rows of each list before it scrolls
 
@@ -65,8 +66,7 @@ class Choices(SelectionList[str]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "screen.submit", "Run", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        *VIM_UP_DOWN,
     ]
 
 

@@ -8,12 +8,15 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Input
+from textual.widget import Widget
+from textual.widgets import DataTable
 
 from ptest_tui.events import MonitorSample
 from ptest_tui.session import EnvView
 from ptest_tui.tui.style import status_look, theme_color
 from ptest_tui.tui.throttle import Throttle
+from ptest_tui.tui.widgets.list_filter import ListFilter
+from ptest_tui.tui.widgets.vim_keys import VIM_ROW_KEYS
 
 MIN_SUMMARY_WIDTH = 16
 COLUMNS = (("name", "Name"), ("isolation", "Isolation"), ("status", "Status"),
@@ -110,10 +113,7 @@ class EnvTable(DataTable[Any]):
     """A DataTable of environments with vim keys, filtering and theme-aware status colors."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "First", show=False),
-        Binding("G", "scroll_bottom", "Last", show=False),
+        *VIM_ROW_KEYS,
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -302,16 +302,14 @@ class EnvTable(DataTable[Any]):
         return True
 
 
-class FilterInput(Input):
-    """The table filter: typing filters live; Enter, Down or Esc go back to the table."""
+class FilterInput(ListFilter):
+    """The environments filter: typing filters live; Enter, Down or Esc go back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave(True)", "Clear filter", show=False),
         Binding("enter,down", "leave(False)", "Back to the table", show=False),
     ]
 
-    def action_leave(self, clear: bool) -> None:
-        """Return focus to the table (Esc also clears the filter)."""
-        if clear:
-            self.value = ""
-        self.screen.query_one(EnvTable).focus()
+    def target(self) -> Widget | None:
+        """The environments table."""
+        return self.screen.query_one(EnvTable)

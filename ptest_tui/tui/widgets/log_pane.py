@@ -32,6 +32,7 @@ from ptest_tui.events import (
 )
 from ptest_tui.tui.style import clock, theme_color
 from ptest_tui.tui.throttle import Throttle
+from ptest_tui.tui.widgets.list_filter import ListFilter
 from ptest_tui.tui.widgets.log_model import LogHistory, join_lines
 
 MAX_LINES = 5000
@@ -183,7 +184,7 @@ class LogPane(RichLog):
         box.focus()
 
 
-class LogFilter(Input):
+class LogFilter(ListFilter):
     """The log's filter line: filters as you type; Enter keeps it, Esc clears it."""
 
     DEFAULT_CSS = """
@@ -212,13 +213,14 @@ class LogFilter(Input):
         event.stop()  # the app's handlers filter other things on Input.Changed
         self.pane.set_filter(event.value)
 
-    def action_leave(self, clear: bool) -> None:
-        """Back to the log; Esc also clears the filter and hides this line."""
-        if clear:
-            self.value = ""
-            self.pane.set_filter("")  # at once, not when the Changed message arrives
-            self.display = False
-        self.pane.focus()
+    def target(self) -> Widget | None:
+        """The log."""
+        return self.pane
+
+    def cleared(self) -> None:
+        """Esc: show everything at once (not when the Changed message arrives), hide the line."""
+        self.pane.set_filter("")
+        self.display = False
 
 
 def describe_event(event: Event) -> tuple[str, str] | None:

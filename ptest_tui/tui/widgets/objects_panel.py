@@ -36,6 +36,7 @@ from ptest_tui.objects.service import ObjectView
 from ptest_tui.session import Session
 from ptest_tui.tui.style import StatusLook, theme_color
 from ptest_tui.tui.widgets.text_box import TextBox
+from ptest_tui.tui.widgets.vim_keys import VIM_ROW_KEYS
 
 POLL_SECONDS = 3.0
 OBJECT_EVENTS = (ObjectAdded, ObjectStarting, ObjectStarted, ObjectStopped, ObjectFailed,
@@ -109,10 +110,7 @@ class ObjectsTable(DataTable[Any]):
     """The objects as rows, with vim keys."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "First", show=False),
-        Binding("G", "scroll_bottom", "Last", show=False),
+        *VIM_ROW_KEYS,
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

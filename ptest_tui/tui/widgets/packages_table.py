@@ -7,10 +7,13 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Input
+from textual.widget import Widget
+from textual.widgets import DataTable
 
 from ptest_tui.tui.style import theme_color
+from ptest_tui.tui.widgets.list_filter import ListFilter
 from ptest_tui.tui.widgets.packages_model import LatestInfo, PackageRow
+from ptest_tui.tui.widgets.vim_keys import VIM_ROW_KEYS
 
 COLUMNS = (("name", "Name"), ("version", "Version"), ("latest", "Latest"), ("check", "Check"))
 MIN_CHECK_WIDTH = 12  # the Check column shrinks to the room left, down to this
@@ -20,10 +23,7 @@ class PackageTable(DataTable[Any]):
     """Installed distributions: name, version, newest release and check problems."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "First", show=False),
-        Binding("G", "scroll_bottom", "Last", show=False),
+        *VIM_ROW_KEYS,
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -145,7 +145,7 @@ class PackageTable(DataTable[Any]):
             self.move_cursor(row=min(max(keep_index, 0), len(keys) - 1), animate=False)
 
 
-class PackageFilter(Input):
+class PackageFilter(ListFilter):
     """The packages filter: typing filters live; Enter, Down or Esc go back to the table."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -153,10 +153,6 @@ class PackageFilter(Input):
         Binding("enter,down", "leave(False)", "Back to the table", show=False),
     ]
 
-    def action_leave(self, clear: bool) -> None:
-        """Return focus to the table (Esc also clears the filter)."""
-        if clear:
-            self.value = ""
-        parent = self.parent
-        if parent is not None:
-            parent.query_one(PackageTable).focus()
+    def target(self) -> Widget | None:
+        """The packages table beside this line."""
+        return self.parent.query_one(PackageTable) if self.parent is not None else None

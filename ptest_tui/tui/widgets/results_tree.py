@@ -16,16 +16,19 @@ from typing import ClassVar, NamedTuple
 
 from rich.text import Text, TextType
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Tree
+from textual.widget import Widget
+from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ptest_tui.tui.style import theme_color
+from ptest_tui.tui.widgets.list_filter import ListFilter
 from ptest_tui.tui.widgets.results_labels import Labels, natural
 from ptest_tui.tui.widgets.results_model import (
     ResultFilter,
     ResultsModel,
     RunState,
 )
+from ptest_tui.tui.widgets.vim_keys import VIM_UP_DOWN
 
 
 class NodeRef(NamedTuple):
@@ -58,8 +61,7 @@ class ResultsTree(Tree[NodeRef]):
     """The tree of runs, kept in step with a :class:`ResultsModel`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        *VIM_UP_DOWN,
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -363,7 +365,7 @@ class ResultsTree(Tree[NodeRef]):
         return lines
 
 
-class ResultsFilter(Input):
+class ResultsFilter(ListFilter):
     """The filter line: typing filters live; Enter or Down go back to the tree, Esc clears."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -371,9 +373,6 @@ class ResultsFilter(Input):
         Binding("enter,down", "leave(False)", "Back to the tree", show=False),
     ]
 
-    def action_leave(self, clear: bool) -> None:
-        """Return to the tree (Esc also clears the filter)."""
-        if clear:
-            self.value = ""
-        if self.parent is not None:
-            self.parent.query_one(ResultsTree).focus()
+    def target(self) -> Widget | None:
+        """The results tree beside this line."""
+        return self.parent.query_one(ResultsTree) if self.parent is not None else None
