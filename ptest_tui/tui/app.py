@@ -9,7 +9,6 @@ changes made by the CLI in another terminal show up by themselves.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from collections.abc import Iterable
@@ -17,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.notifications import Notify
@@ -45,6 +44,13 @@ from ptest_tui.tui.bridge import (
     OutputReady,
     capture_logging,
 )
+from ptest_tui.tui.gc_tuning import freeze_startup_objects, thaw
+from ptest_tui.tui.keys import (
+    APP_BINDINGS,
+    MAIN_SCREEN_ACTIONS,
+    bindings_in_use,
+    checked_keymap,
+)
 from ptest_tui.tui.listing import ListingActions
 from ptest_tui.tui.screens.help import HelpScreen, Section, app_sections
 from ptest_tui.tui.theme_reload import ThemeFilesChanged, ThemeLibrary
@@ -57,13 +63,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
 SETTLE_SECONDS = 2.0  # after start, the objects built so far are frozen (see below)
-GC_THRESHOLDS = (5_000, 20, 20)  # the collector's generation thresholds while running
 WORKER_THREADS = 32  # the app's thread workers at once (engine jobs, reads)
-MAIN_SCREEN_ACTIONS = frozenset(
-    {"create", "delete", "exec", "repair", "cleanup", "stop", "refresh", "filter", "help",
-     "clear_log", "leave", "migrate", "snapshot", "install", "objects", "pane", "run",
-     "uninstall"}
-)
 COMPACT_BELOW = 110  # terminal columns under which the footer drops its padding
 
 
@@ -82,50 +82,7 @@ class PtestApp(ListingActions):
     CSS_PATH = "app.tcss"
     TITLE = "ptest-tui"
     AUTO_FOCUS = "#envs"
-    # Each binding has an id: [ui] keymap in ptest.toml remaps it (create = "n").
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "create", "Create", id="create",
-                tooltip="Create an environment (dialog)"),
-        Binding("d", "delete", "Delete", id="delete",
-                tooltip="Delete the selected environment (asks first)"),
-        Binding("e", "exec", "Exec", id="exec",
-                tooltip="Run a command in the selected environment; output goes to the log"),
-        Binding("R", "repair", "Repair", show=False, id="repair",
-                tooltip="Repair: rebuild the selected environment from its stored spec"),
-        Binding("x", "cleanup", "Cleanup", show=False, id="cleanup",
-                tooltip="Clean up broken environments and leftovers (asks first)"),
-        Binding("S", "stop", "Stop", show=False, id="stop",
-                tooltip="Stop what runs in the selected environment"),
-        Binding("m", "migrate", "Migrate", id="migrate",
-                tooltip="Migrate the selected environment to another isolation level"),
-        Binding("s", "snapshot", "Snapshot", id="snapshot",
-                tooltip="Snapshot the selected environment, or restore one of its snapshots"),
-        Binding("i", "install", "Install", show=False, id="install",
-                tooltip="Install packages into the selected environment"),
-        Binding("o", "objects", "Objects", show=False, id="objects",
-                tooltip="Go to the test objects (start, stop, add)"),
-        Binding("1", "pane('envs')", "Envs", show=False, id="pane_envs",
-                tooltip="Show the environments pane"),
-        Binding("2", "pane('packages')", "Packages", show=False, id="pane_packages",
-                tooltip="Show the packages of the selected environment"),
-        Binding("3", "pane('resources')", "Resources", show=False, id="pane_resources",
-                tooltip="Show live resource graphs"),
-        Binding("4", "pane('results')", "Results", show=False, id="pane_results",
-                tooltip="Show test runs and their results"),
-        Binding("r", "run", "Run", id="run",
-                tooltip="Run suites in the selected environment (dialog)"),
-        Binding("u", "uninstall", "Uninstall", show=False, id="uninstall",
-                tooltip="Uninstall packages: the selected env's packages, to pick from"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="refresh",
-                tooltip="Refresh now (the list also refreshes itself every 2 s)"),
-        Binding("slash", "filter", "Filter", show=False, id="filter",
-                tooltip="Filter the table as you type"),
-        Binding("question_mark", "help", "Help", id="help", tooltip="This list of keys"),
-        Binding("ctrl+l", "clear_log", "Clear log", show=False, id="clear_log",
-                tooltip="Empty the log pane"),
-        Binding("q", "leave", "Quit", id="leave",
-                tooltip="Quit (running commands are stopped first)"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     def __init__(self, session: Session, *, poll_seconds: float = POLL_SECONDS) -> None:
         super().__init__()
@@ -137,7 +94,8 @@ class PtestApp(ListingActions):
         self.usage: dict[str, MonitorSample] = {}  # latest sample per monitor key
         self.unavailable: dict[str, str | None] = {}
         self.init_listing()
-        self._gc_before: tuple[int, ...] | None = None
+        self._gc_before: tuple[int, int, int] | None = None
+        self.keys_in_use: list[BindingType] = list(self.BINDINGS)  # [ui] keymap applied
         self._select_after_refresh: str | None = None
         self._restore_logging: object = None
         # Shipped themes plus the workspace's themes/*.toml, registered; reloaded live.
@@ -223,24 +181,13 @@ class PtestApp(ListingActions):
         self.theme_library.start(self)  # reports broken theme files, then watches them
 
     def _freeze_startup_objects(self) -> None:
-        """Keep the garbage collector's pauses short while the app runs.
-
-        Widgets, styles, themes and imported modules live as long as the app; a full
-        collection walked all of them (300,000 objects, up to 200 ms with the screen
-        frozen) whenever enough new objects had piled up. They are collected once, then
-        frozen out of later passes. A larger youngest generation lets the short-lived
-        objects of each frame die there instead of being promoted into full passes.
-        """
-        gc.collect()
-        gc.freeze()
-        self._gc_before = gc.get_threshold()
-        gc.set_threshold(*GC_THRESHOLDS)
+        """Keep the garbage collector's pauses short while the app runs (tui/gc_tuning.py)."""
+        self._gc_before = freeze_startup_objects()
 
     def _thaw(self) -> None:
         """Undo :meth:`_freeze_startup_objects` (an app inside a longer process: tests)."""
         if self._gc_before is not None:
-            gc.set_threshold(*self._gc_before)
-            gc.unfreeze()
+            thaw(self._gc_before)
             self._gc_before = None
 
     def on_unmount(self) -> None:
@@ -332,16 +279,11 @@ class PtestApp(ListingActions):
 
     def _apply_keymap(self) -> None:
         """``[ui] keymap``: action = "keys" (comma-separated alternatives), by binding id."""
-        keymap = dict(self.session.config.ui.keymap)
-        known = {b.id for b in self.BINDINGS if isinstance(b, Binding) and b.id}
-        unknown = sorted(set(keymap) - known)
-        if unknown:
-            self.notify(
-                f"ui.keymap: unknown action {', '.join(unknown)}"
-                f"\nhint: actions: {', '.join(sorted(known))}",
-                severity="warning", markup=False,
-            )
-        self.set_keymap({k: v for k, v in keymap.items() if k in known})
+        keymap, problem = checked_keymap(self.session.config.ui.keymap, self.BINDINGS)
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+        self.set_keymap(keymap)
+        self.keys_in_use = bindings_in_use(self.BINDINGS, keymap)
 
     def _config_reloaded(self, event: object) -> None:
         """A new ptest.toml is in effect: the theme follows, the listing is re-read."""
@@ -406,7 +348,7 @@ class PtestApp(ListingActions):
 
     def help_sections(self) -> list[Section]:
         """Every key of the app, its widgets and its dialogs, for the help screen."""
-        return app_sections(self.BINDINGS)
+        return app_sections(self.keys_in_use)
 
     def switch_theme(self, name: str) -> None:
         """Use theme ``name`` now and save it as ``[ui] theme`` in the config file."""

@@ -8,53 +8,60 @@ from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 
+from ptest_tui.tui.keys import key_label
+
 if TYPE_CHECKING:
     from ptest_tui.tui.app import PtestApp
 
 
 def app_commands(app: PtestApp) -> Iterator[SystemCommand]:
-    """The same actions as the keys (the key in each description), one entry per theme."""
+    """The same actions as the keys (the key in use in each description), one per theme."""
+    key = partial(key_label, app.keys_in_use)
     actions = (
-        ("Create environment", "Open the create dialog (c)", app.action_create),
-        ("Delete environment", "Delete the selected environment (d)", app.action_delete),
-        ("Run a command", "Run a command in the selected environment (e)", app.action_exec),
-        ("Repair environment", "Rebuild the selected broken environment (R)",
+        ("Create environment", f"Open the create dialog ({key('create')})", app.action_create),
+        ("Delete environment", f"Delete the selected environment ({key('delete')})",
+         app.action_delete),
+        ("Run a command", f"Run a command in the selected environment ({key('exec')})",
+         app.action_exec),
+        ("Repair environment", f"Rebuild the selected broken environment ({key('repair')})",
          app.action_repair),
-        ("Clean up", "Remove broken environments and leftovers (x)", app.action_cleanup),
-        ("Stop", "Stop what runs in the selected environment (S)", app.action_stop),
-        ("Refresh", "Re-read environments and engine status (Ctrl+R)",
+        ("Clean up", f"Remove broken environments and leftovers ({key('cleanup')})",
+         app.action_cleanup),
+        ("Stop", f"Stop what runs in the selected environment ({key('stop')})", app.action_stop),
+        ("Refresh", f"Re-read environments and engine status ({key('refresh')})",
          app.action_refresh),
-        ("Uninstall packages", "Pick a package of the selected env to remove (u)",
+        ("Uninstall packages", f"Pick a package of the selected env to remove ({key('uninstall')})",
          app.action_uninstall),
-        ("Filter environments", "Focus the table filter (/)", app.action_filter),
-        ("Clear log", "Empty the log pane (Ctrl+L)", app.action_clear_log),
-        ("Migrate environment", "Rebuild the selected env at another level (m)",
+        ("Filter environments", f"Focus the table filter ({key('filter')})", app.action_filter),
+        ("Clear log", f"Empty the log pane ({key('clear_log')})", app.action_clear_log),
+        ("Migrate environment", f"Rebuild the selected env at another level ({key('migrate')})",
          app.action_migrate),
-        ("Snapshot or restore", "Snapshot the selected env, or restore one (s)",
+        ("Snapshot or restore", f"Snapshot the selected env, or restore one ({key('snapshot')})",
          app.action_snapshot),
-        ("Install packages", "Install into the selected environment (i)",
+        ("Install packages", f"Install into the selected environment ({key('install')})",
          app.action_install),
-        ("Run suites", "Choose suites, envs and parallelism, then run (r)",
+        ("Run suites", f"Choose suites, envs and parallelism, then run ({key('run')})",
          app.action_run),
-        ("Run a plan", "Run a batch plan file, as --batch does (4, P)",
+        ("Run a plan", f"Run a batch plan file, as --batch does ({key('pane_results')}, P)",
          partial(app._in_pane, "results", "action_run_plan")),
-        ("Lock packages", "Write the selected env's lock file (2, l)",
+        ("Lock packages", f"Write the selected env's lock file ({key('pane_packages')}, l)",
          partial(app._in_pane, "packages", "action_lock")),
-        ("Check packages", "Missing and conflicting requirements (2, K)",
+        ("Check packages", f"Missing and conflicting requirements ({key('pane_packages')}, K)",
          partial(app._in_pane, "packages", "action_check")),
-        ("Rerun failed", "Rerun what failed in the selected run (4, F)",
+        ("Rerun failed", f"Rerun what failed in the selected run ({key('pane_results')}, F)",
          partial(app._in_pane, "results", "action_rerun_failed")),
-        ("Open the HTML report", "Of the selected run, written first if missing (4, h)",
+        ("Open the HTML report",
+         f"Of the selected run, written first if missing ({key('pane_results')}, h)",
          partial(app._in_pane, "results", "action_report")),
-        ("Show resources", "Live CPU, memory and disk I/O graphs (3)",
+        ("Show resources", f"Live CPU, memory and disk I/O graphs ({key('pane_resources')})",
          partial(app.action_pane, "resources")),
-        ("Follow an object's log", "The selected test object's log (o, L)",
+        ("Follow an object's log", f"The selected test object's log ({key('objects')}, L)",
          partial(app._in_pane, "objects", "action_log")),
-        ("Add an object", "A database, web app or service (o, a)",
+        ("Add an object", f"A database, web app or service ({key('objects')}, a)",
          partial(app._in_pane, "objects", "action_add")),
-        ("Start or stop the object", "The selected test object (o, o)",
+        ("Start or stop the object", f"The selected test object ({key('objects')}, o)",
          partial(app._in_pane, "objects", "action_start_stop")),
-        ("Keys", "Show every key (?)", app.action_help),
+        ("Keys", f"Show every key ({key('help')})", app.action_help),
     )
     for title, help_text, callback in actions:
         yield SystemCommand(title, help_text, callback)

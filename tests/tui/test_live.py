@@ -70,6 +70,12 @@ async def test_keys_follow_the_keymap_and_the_theme_choice_is_saved(tmp_path: Pa
             await settle(pilot)
             assert isinstance(app.screen, CreateEnvScreen)
             await pilot.press("escape")
+            # Help and the palette name the key in use.
+            rows = dict(app.help_sections()[0][1])
+            assert rows["n"] == "Create an environment (dialog)" and "c" not in rows
+            palette = {c.title: c.help for c in app.get_system_commands(app.screen)}
+            assert palette["Create environment"] == "Open the create dialog (n)"
+            assert palette["Lock packages"] == "Write the selected env's lock file (2, l)"
             app.switch_theme("ptest-light")
             assert app.theme == "ptest-light"
             assert seen.has("theme ptest-light saved in ptest.toml")

@@ -114,10 +114,13 @@ class HelpScreen(ModalScreen[None]):
         return render_sections(self.sections).plain
 
 
+DISPLAY = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter",
+           "ctrl+l": "Ctrl+L", "down": "↓", "up": "↑", "tab": "Tab"}
+
+
 def app_sections(app_bindings: Sequence[BindingType]) -> list[Section]:
-    """Help sections: the app's bindings, then each widget's and dialog's."""
-    display = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter",
-               "ctrl+l": "Ctrl+L", "down": "↓", "up": "↑", "tab": "Tab"}
+    """Help sections: the app's bindings (as remapped), then each widget's and dialog's."""
+    display = DISPLAY
     main = [
         *key_rows(app_bindings, display),
         ("Tab / Shift+Tab", "Move focus between filter, table, details and log"),
