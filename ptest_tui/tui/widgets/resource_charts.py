@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from ptest_tui.errors import PtestError
 from ptest_tui.events import MonitorSample
 from ptest_tui.monitor.alerts import Thresholds
-from ptest_tui.tui.widgets.chart import GraphSpec, Point, Series, short_size
+from ptest_tui.tui.widgets.chart import GraphSpec, Point, Series
+from ptest_tui.tui.widgets.chart_scale import short_size
 
 if TYPE_CHECKING:
     from ptest_tui.session import Session

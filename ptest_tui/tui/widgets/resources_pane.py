@@ -45,7 +45,7 @@ from ptest_tui.events import (
 )
 from ptest_tui.monitor import Monitor, Thresholds, Tick
 from ptest_tui.session import Session
-from ptest_tui.tui.widgets.chart import short_duration
+from ptest_tui.tui.widgets.chart_scale import short_duration
 from ptest_tui.tui.widgets.graph import ChartColumn
 from ptest_tui.tui.widgets.resource_charts import (
     explain,
