@@ -16,6 +16,18 @@ class ListFilter(Input):
     filters on ``Input.Changed``.
     """
 
+    DEFAULT_CSS = """
+    ListFilter {
+        border: none;
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    ListFilter:focus {
+        border: none;  /* Input:focus would draw a tall border */
+        background: $panel-lighten-1;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave(True)", "Clear filter", show=False),
         Binding("enter,down", "leave(False)", "Back to the list", show=False),

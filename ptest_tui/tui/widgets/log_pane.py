@@ -187,18 +187,6 @@ class LogPane(RichLog):
 class LogFilter(ListFilter):
     """The log's filter line: filters as you type; Enter keeps it, Esc clears it."""
 
-    DEFAULT_CSS = """
-    LogFilter {
-        border: none;
-        height: 1;
-        padding: 0 1;
-        background: $panel;
-    }
-    LogFilter:focus {
-        border: none;  /* Input:focus would draw a tall border */
-        background: $panel-lighten-1;
-    }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave(True)", "Clear the log filter", show=False),
         Binding("enter,down", "leave(False)", "Back to the log, keeping the filter", show=False),

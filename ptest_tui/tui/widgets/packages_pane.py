@@ -84,15 +84,6 @@ class PackagesPane(PackageActions):
         height: 1;
         padding: 0 1;
     }
-    PackagesPane #pkg-filter {
-        border: none;
-        height: 1;
-        padding: 0 1;
-        background: $panel;
-    }
-    PackagesPane #pkg-filter:focus {
-        background: $panel-lighten-1;
-    }
     PackagesPane #pkg-table {
         height: 1fr;
         background: $surface;

@@ -83,15 +83,6 @@ class ResultsPane(ResultsActions):
     ResultsPane {
         height: 1fr;
     }
-    ResultsPane #results-filter {
-        border: none;
-        height: 1;
-        padding: 0 1;
-        background: $panel;
-    }
-    ResultsPane #results-filter:focus {
-        background: $panel-lighten-1;
-    }
     ResultsPane #results-body {
         height: 1fr;
     }
