@@ -112,6 +112,11 @@ class EnvLifecycle:
         cancel: CancelToken,
         claim: bool,
     ) -> EnvRecord:
+        """Make the env with ``engine`` and mark it ready; on any failure undo it.
+
+        ``claim`` inserts the env as ``creating`` (a new env); a repair has already moved
+        its record to ``creating`` and keeps it, broken, if the rebuild fails.
+        """
         start = time.monotonic()
         location = str(self.workspace.state_dir / "envs" / spec.name)
         if claim:
