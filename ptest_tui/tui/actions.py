@@ -44,6 +44,7 @@ class EnvActions(App[int]):
     """Base of the app holding the actions; the app supplies listing and refresh."""
 
     session: Session
+    env_table: EnvTable | None = None  # set when composed
     views: dict[str, EnvView]
     unavailable: dict[str, str | None]
     _select_after_refresh: str | None
@@ -72,12 +73,14 @@ class EnvActions(App[int]):
 
     @property
     def closing(self) -> bool:
-        """Whether the app is closing (its widgets are gone).
+        """Whether the app is closing (asked to exit, or its widgets are gone).
 
         Worker results, monitor ticks and engine events can arrive after the main
-        widgets were removed; their handlers check this and do nothing.
+        widgets were removed; their handlers check this and do nothing. Cheap (no DOM
+        query): it runs for every engine event.
         """
-        return not self.screen_stack or not self.screen_stack[0].query(EnvTable)
+        table = self.env_table
+        return table is None or not table.is_attached
 
     @property
     def selected_view(self) -> EnvView | None:

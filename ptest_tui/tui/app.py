@@ -120,7 +120,8 @@ class PtestApp(ListingActions):
             with Vertical(id="left"), TabbedContent(id="panes", initial="tab-envs"):
                 with TabPane("1 Environments", id="tab-envs"):
                     yield FilterInput(placeholder="/ filter", id="filter")
-                    yield EnvTable(id="envs")
+                    self.env_table = EnvTable(id="envs")
+                    yield self.env_table
                     yield ObjectsPanel(self.session, id="objects")
                 with TabPane("2 Packages", id="tab-packages"):
                     yield PackagesPane(self.session, id="packages")
