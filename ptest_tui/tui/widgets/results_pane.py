@@ -169,7 +169,7 @@ class ResultsPane(ResultsActions):
     def compose(self) -> ComposeResult:
         """Filter line, tree and detail side by side (stacked when narrow), status line."""
         yield ResultsFilter(placeholder="/ filter: words or statuses (failed, flaky, ...)",
-                            id="results-filter", compact=True)
+                            id="results-filter")
         with Horizontal(id="results-body"):
             tree = ResultsTree(id="results-tree")
             tree.border_title = "Runs"
