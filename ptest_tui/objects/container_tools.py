@@ -100,7 +100,7 @@ class ContainerTools:
     ) -> tuple[int, str, str]:
         """Run ``argv`` in the container; exit code, stdout and stderr."""
         from ptest_tui.engines.docker_exec import run_exec
-        from ptest_tui.objects.server import ToolError
+        from ptest_tui.objects.host_tools import ToolError
 
         out: list[str] = []
         err: list[str] = []
@@ -134,7 +134,7 @@ class ContainerTools:
         return out + ("\n" if out else "")
 
     def _tool_error(self, what: str) -> PtestError:
-        from ptest_tui.objects.server import ToolError
+        from ptest_tui.objects.host_tools import ToolError
 
         return ToolError(f"{self.obj.name}: {what}", f"see {self.obj.process.log_file}")
 

@@ -31,13 +31,12 @@ from pathlib import Path
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.objects.base import ConnectionInfo
+from ptest_tui.objects.host_tools import ToolError, find_program
 from ptest_tui.objects.readiness import AllOf, LogLine, PortOpen, Readiness
 from ptest_tui.objects.server import (
     COMMON_SETTINGS,
     ObjectUnavailableError,
     ServerObject,
-    ToolError,
-    find_program,
 )
 
 READY_LINE = r"ready for connections"

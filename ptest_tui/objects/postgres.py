@@ -16,13 +16,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ptest_tui.cancel import CancelToken
+from ptest_tui.objects.host_tools import ToolError, find_program
 from ptest_tui.objects.readiness import AllOf, LogLine, PortOpen, Readiness
 from ptest_tui.objects.server import (
     COMMON_SETTINGS,
     ObjectUnavailableError,
     ServerObject,
-    ToolError,
-    find_program,
 )
 
 PG_ROOT = Path("/usr/lib/postgresql")

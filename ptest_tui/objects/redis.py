@@ -27,13 +27,12 @@ from urllib.parse import quote
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import UsageError
 from ptest_tui.objects.base import ConnectionInfo
+from ptest_tui.objects.host_tools import ToolError, find_program
 from ptest_tui.objects.readiness import AllOf, LogLine, PortOpen, Readiness
 from ptest_tui.objects.server import (
     COMMON_SETTINGS,
     ObjectUnavailableError,
     ServerObject,
-    ToolError,
-    find_program,
 )
 
 READY_LINE = r"Ready to accept connections"

@@ -22,12 +22,11 @@ import json
 import re
 import shutil
 import signal
-import subprocess
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import CancelledError, PtestError, UsageError
@@ -38,6 +37,7 @@ from ptest_tui.objects.account import (
     service_account,
 )
 from ptest_tui.objects.base import ConnectionInfo, ObjectStatus, TestObject
+from ptest_tui.objects.host_tools import run_host_tool
 from ptest_tui.objects.process import ServerProcess, marker_value
 from ptest_tui.objects.readiness import ObjectStartError, Readiness, wait_until_ready
 
@@ -50,10 +50,6 @@ IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 class ObjectUnavailableError(PtestError):
     """A kind cannot run on this machine (server programs missing)."""
-
-
-class ToolError(PtestError):
-    """A server tool (initdb, psql, ...) failed."""
 
 
 COMMON_SETTINGS: Mapping[str, str] = {
@@ -448,38 +444,7 @@ class ServerObject(TestObject):
         if account is not None:
             environment.update(account.environment())
         environment.update(env or {})
-        options: dict[str, Any] = account.popen_options() if account else {}
-        try:
-            done = subprocess.run(
-                list(argv), capture_output=True, text=True, timeout=timeout, check=False,
-                env=environment, cwd=cwd or self.folder, **options,
-            )
-        except subprocess.TimeoutExpired:
-            raise ToolError(
-                f"{self.name}: {what or Path(argv[0]).name} did not finish in {timeout:g} s", ""
-            ) from None
-        except OSError as exc:
-            raise ToolError(f"{self.name}: cannot run {argv[0]}: {exc.strerror}", "") from None
-        if done.returncode != 0:
-            output = " | ".join(
-                line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()
-            )
-            raise ToolError(
-                f"{self.name}: {what or Path(argv[0]).name} failed: {output[-600:]}",
-                f"see {self.process.log_file}",
-            )
-        return str(done.stdout)
-
-
-def find_program(names: Sequence[str], folders: Sequence[Path] = ()) -> str | None:
-    """The first of ``names`` found in ``folders``, then on PATH and in /usr/sbin."""
-    for folder in folders:
-        for name in names:
-            candidate = folder / name
-            if candidate.is_file() and candidate.stat().st_mode & 0o111:
-                return str(candidate)
-    for name in names:
-        found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-        if found:
-            return found
-    return None
+        return run_host_tool(
+            self.name, argv, account=account, environment=environment, cwd=cwd or self.folder,
+            timeout=timeout, what=what, log_file=self.process.log_file,
+        )

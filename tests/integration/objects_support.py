@@ -25,9 +25,10 @@ import pytest
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import UsageError
 from ptest_tui.objects.base import ConnectionInfo, ObjectContext, ObjectSpec
+from ptest_tui.objects.host_tools import ToolError
 from ptest_tui.objects.process import MarkedProcess, PidRecord, marked_processes, terminate
 from ptest_tui.objects.readiness import ObjectStartError, PortOpen
-from ptest_tui.objects.server import ObjectUnavailableError, ServerObject, ToolError
+from ptest_tui.objects.server import ObjectUnavailableError, ServerObject
 from tests.support.objects import object_context
 
 

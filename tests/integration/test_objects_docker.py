@@ -27,9 +27,10 @@ from ptest_tui.engines.docker_client import list_labelled
 from ptest_tui.engines.docker_labels import workspace_filter
 from ptest_tui.objects import container as runtime
 from ptest_tui.objects.base import ObjectContext, ObjectSpec
+from ptest_tui.objects.host_tools import ToolError
 from ptest_tui.objects.network import network_name, remove_workspace_network, workspace_network
 from ptest_tui.objects.postgres import PostgresObject
-from ptest_tui.objects.server import ObjectUnavailableError, ToolError
+from ptest_tui.objects.server import ObjectUnavailableError
 from ptest_tui.session import Session
 from tests.conftest import need
 from tests.integration.docker_support import engine_of

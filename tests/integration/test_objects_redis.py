@@ -10,8 +10,9 @@ import pytest
 from ptest_tui.cancel import CancelToken
 from ptest_tui.errors import UsageError
 from ptest_tui.objects.base import ConnectionInfo
+from ptest_tui.objects.host_tools import ToolError
 from ptest_tui.objects.redis import RedisObject
-from ptest_tui.objects.server import ServerObject, ToolError
+from ptest_tui.objects.server import ServerObject
 from tests.conftest import need
 from tests.integration import objects_support as scenarios
 from tests.integration.objects_support import KindDriver, Objects, data_folder, make_fifo, run

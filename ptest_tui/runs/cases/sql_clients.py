@@ -30,8 +30,8 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 
 from ptest_tui.cancel import CancelToken
+from ptest_tui.objects.host_tools import find_program
 from ptest_tui.objects.postgres import PG_ROOT
-from ptest_tui.objects.server import find_program
 
 UNIT, RECORD = "\x1f", "\x1e"  # ASCII unit and record separators: never in normal text
 NULL_MARK = "\x1aNULL\x1a"
