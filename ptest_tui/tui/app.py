@@ -62,7 +62,7 @@ from ptest_tui.tui.widgets.log_pane import LogPane, describe_event
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
-SETTLE_SECONDS = 2.0  # after start, the objects built so far are frozen (see below)
+SETTLE_SECONDS = 2.0  # after start, the objects built so far are frozen (tui/gc_tuning.py)
 WORKER_THREADS = 32  # the app's thread workers at once (engine jobs, reads)
 COMPACT_BELOW = 110  # terminal columns under which the footer drops its padding
 
