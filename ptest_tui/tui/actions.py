@@ -72,6 +72,13 @@ class EnvActions(App[int]):
     # -- helpers ------------------------------------------------------------------------
 
     @property
+    def table(self) -> EnvTable:
+        """The environments table (composed with the app; kept, so no DOM query)."""
+        if self.env_table is None:
+            raise RuntimeError("the environments table is not composed yet")
+        return self.env_table
+
+    @property
     def closing(self) -> bool:
         """Whether the app is closing (asked to exit, or its widgets are gone).
 
@@ -85,7 +92,7 @@ class EnvActions(App[int]):
     @property
     def selected_view(self) -> EnvView | None:
         """The highlighted environment's listing entry."""
-        name = self.query_one(EnvTable).selected_name
+        name = self.table.selected_name
         return self.views.get(name) if name else None
 
     def _need_selection(self, verb: str, *, stored: bool = True) -> EnvView | None:

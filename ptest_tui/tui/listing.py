@@ -23,7 +23,7 @@ from ptest_tui.tui.pane_actions import PaneActions
 from ptest_tui.tui.screens.create_env import CreateEnvScreen
 from ptest_tui.tui.throttle import Throttle
 from ptest_tui.tui.widgets.env_detail import EnvDetailPanel, load_detail
-from ptest_tui.tui.widgets.env_table import EnvRow, EnvTable
+from ptest_tui.tui.widgets.env_table import EnvRow
 from ptest_tui.tui.widgets.resources_pane import UsageUpdated
 
 REFRESH_GAP = 0.5  # seconds between listing re-reads while events keep coming
@@ -42,11 +42,6 @@ class ListingActions(PaneActions):
         self._follow_timer: Timer | None = None
         self._last_move = 0.0
         self._refresh_error = ""
-
-    @property
-    def table(self) -> EnvTable:
-        """The environments table."""
-        return self.query_one(EnvTable)
 
     @property
     def selected(self) -> str | None:
